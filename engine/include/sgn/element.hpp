@@ -1,0 +1,272 @@
+#pragma once
+/// Element bases. An author derives from Source, Transform or Sink and overrides
+/// one hook, or from WorkerElement to own the whole loop. The engine owns loaning,
+/// publishing, waiting, EOS and gap forwarding, and placement.
+
+#include <spdlog/logger.h>
+
+#include <any>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <typeindex>
+#include <vector>
+
+#include "sgn/frame.hpp"
+#include "sgn/placement.hpp"
+#include "sgn/properties.hpp"
+#include "sgn/schema_type.hpp"
+
+namespace sgn {
+
+namespace detail {
+class Node;
+class PortIn;
+class PortOut;
+enum class StepResult { Progress, WaitInput, WaitOutput, Done };
+}  // namespace detail
+
+/// What a hook tells the engine about the frame it was given or asked for.
+enum class Flow {
+  Ok,    ///< the output frame is complete: publish it
+  Gap,   ///< publish a gap frame (header only) instead of the output
+  Skip,  ///< publish nothing for this input (a decimating transform)
+  Eos,   ///< the stream ends here: publish EOS downstream (nothing of this call)
+};
+
+/// A named pad and the schema type it carries.
+struct PadSpec {
+  std::string name;
+  SchemaType type;
+};
+
+/// How an element instance is made: its name and validated properties.
+struct ElementArgs {
+  std::string name;
+  std::string type_name;
+  Properties properties;
+};
+
+/// Per-call information handed to a hook.
+class Context {
+ public:
+  Context(const detail::Node& node, const FrameHeader* input) noexcept : node_(node), input_(input) {}
+  /// Header of the frame being processed (transforms and sinks), else nullptr.
+  const FrameHeader* input_header() const noexcept { return input_; }
+  /// True once the pipeline asked sources to end (Ctrl+C, shutdown).
+  bool eos_requested() const noexcept;
+  spdlog::logger& log() const noexcept;
+  const std::string& element_name() const noexcept;
+
+ private:
+  const detail::Node& node_;
+  const FrameHeader* input_;
+};
+
+/// Base of all elements.
+class Element {
+ public:
+  virtual ~Element();
+  Element(const Element&) = delete;
+  Element& operator=(const Element&) = delete;
+
+  const std::string& name() const noexcept { return args_.name; }
+  const std::string& type_name() const noexcept { return args_.type_name; }
+  const Properties& properties() const noexcept { return args_.properties; }
+  /// Input pads (SGN's sink pads), in declaration order.
+  const std::vector<PadSpec>& inputs() const noexcept { return inputs_; }
+  /// Output pads (SGN's source pads), in declaration order.
+  const std::vector<PadSpec>& outputs() const noexcept { return outputs_; }
+  /// Placements this element can run in.
+  virtual std::vector<Placement> placements() const {
+    return {Placement::Main, Placement::Thread, Placement::Process};
+  }
+  /// The element's logger ("sgn.<name>").
+  spdlog::logger& log() const noexcept { return *logger_; }
+
+ protected:
+  Element(const ElementArgs& args, std::vector<PadSpec> inputs, std::vector<PadSpec> outputs);
+
+  /// Called where the element runs (its thread or process) before the first frame.
+  virtual void start() {}
+  /// Called where the element runs after EOS went through it, or when it is stopped.
+  virtual void finish() {}
+
+ private:
+  friend class detail::Node;
+  /// One non-blocking step of the element's work.
+  virtual detail::StepResult step(detail::Node& node) = 0;
+
+  ElementArgs args_;
+  std::vector<PadSpec> inputs_;
+  std::vector<PadSpec> outputs_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+namespace detail {
+using BuildFn = std::function<Flow(FrameWriter& out, Context& ctx)>;
+using ConsumeFn = std::function<Flow(const Frame& in, Context& ctx)>;
+/// Loans the output frame of a transform once its size is known.
+class OutputLoan {
+ public:
+  explicit OutputLoan(Node& node) noexcept : node_(node) {}
+  FrameWriter& loan(std::size_t bytes);
+  FrameWriter& writer() noexcept { return writer_; }
+
+ private:
+  Node& node_;
+  FrameWriter writer_;
+};
+using TransformFn = std::function<Flow(const Frame& in, OutputLoan& out, Context& ctx)>;
+StepResult step_source(Node& node, std::size_t output_bytes, const BuildFn& build);
+StepResult step_transform(Node& node, const TransformFn& transform);
+StepResult step_sink(Node& node, const ConsumeFn& consume);
+}  // namespace detail
+
+/// A source: one output pad "out" carrying Out. Override produce().
+template <class Out>
+class Source : public Element {
+ public:
+  /// Bytes to loan for the next frame's message (it must fit; no heap fallback).
+  virtual std::size_t max_output_bytes() const { return 4096; }
+  /// Fills `out`; returns Flow::Eos when the stream is over.
+  virtual Flow produce(typename Out::Builder out, Context& ctx) = 0;
+
+ protected:
+  explicit Source(const ElementArgs& args) : Element(args, {}, {{"out", schema_type<Out>()}}) {}
+
+ private:
+  detail::StepResult step(detail::Node& node) final {
+    return detail::step_source(node, max_output_bytes(), [this](FrameWriter& out, Context& ctx) {
+      return produce(out.init<Out>(), ctx);
+    });
+  }
+};
+
+/// A transform: input pad "in" of In, output pad "out" of Out. Override process().
+/// The output keeps the input's sequence number and timestamp.
+template <class In, class Out>
+class Transform : public Element {
+ public:
+  /// Bytes to loan for the output of `in` (it must fit; no heap fallback).
+  virtual std::size_t max_output_bytes(typename In::Reader in) const {
+    return in.totalSize().wordCount * sizeof(capnp::word) + 256;
+  }
+  virtual Flow process(typename In::Reader in, typename Out::Builder out, Context& ctx) = 0;
+
+ protected:
+  explicit Transform(const ElementArgs& args)
+      : Element(args, {{"in", schema_type<In>()}}, {{"out", schema_type<Out>()}}) {}
+
+ private:
+  detail::StepResult step(detail::Node& node) final {
+    return detail::step_transform(node, [this](const Frame& in, detail::OutputLoan& out, Context& ctx) {
+      auto view = in.read<In>(name() + ":in");
+      FrameWriter& writer = out.loan(max_output_bytes(view.get()));
+      return process(view.get(), writer.init<Out>(), ctx);
+    });
+  }
+};
+
+/// A sink: input pad "in" of In. Override consume().
+template <class In>
+class Sink : public Element {
+ public:
+  /// Returning Flow::Eos ends the sink early (the pipeline treats it as done).
+  virtual Flow consume(typename In::Reader in, Context& ctx) = 0;
+  /// Called for gap frames; the default ignores them.
+  virtual void gap(const FrameHeader& /*header*/, Context& /*ctx*/) {}
+
+ protected:
+  explicit Sink(const ElementArgs& args) : Element(args, {{"in", schema_type<In>()}}, {}) {}
+
+ private:
+  detail::StepResult step(detail::Node& node) final {
+    return detail::step_sink(node, [this](const Frame& in, Context& ctx) {
+      if (in.gap()) {
+        gap(in.header(), ctx);
+        return Flow::Ok;
+      }
+      auto view = in.read<In>(name() + ":in");
+      return consume(view.get(), ctx);
+    });
+  }
+};
+
+/// An input pad as a WorkerElement sees it.
+class InputPad {
+ public:
+  explicit InputPad(detail::Node& node, std::size_t index) noexcept : node_(node), index_(index) {}
+  /// Waits for the next frame. Returns an empty optional once the worker must stop
+  /// (stop request); EOS arrives as a frame with eos() set, after which nothing follows.
+  std::optional<Frame> pull();
+  /// The next frame if one is queued, without waiting.
+  std::optional<Frame> try_pull();
+  const std::string& name() const;
+
+ private:
+  detail::Node& node_;
+  std::size_t index_;
+};
+
+/// An output pad as a WorkerElement sees it.
+class OutputPad {
+ public:
+  explicit OutputPad(detail::Node& node, std::size_t index) noexcept : node_(node), index_(index) {}
+  /// Loans storage for a message of up to `bytes`, from the consumers' allocator.
+  FrameWriter loan(std::size_t bytes);
+  /// Publishes a finished frame to every linked consumer; waits while they are full.
+  /// Returns false if the worker was stopped meanwhile (the frame is counted as discarded).
+  bool push(Frame frame);
+  /// Finishes and publishes; sequence and timestamp are filled if left at 0.
+  bool push(FrameWriter&& writer);
+  bool push_gap(std::int64_t timestamp_ns);
+  bool push_eos();
+  const std::string& name() const;
+
+ private:
+  detail::Node& node_;
+  std::size_t index_;
+};
+
+/// Everything a WorkerElement's loop gets (SGN's worker context).
+class WorkerContext {
+ public:
+  explicit WorkerContext(detail::Node& node) noexcept : node_(node) {}
+  /// Input pad by name; the only one when `pad` is empty.
+  InputPad input(std::string_view pad = {});
+  OutputPad output(std::string_view pad = {});
+  /// End now: return from run() without draining.
+  bool should_stop() const noexcept;
+  /// Drain: finish the frames already queued, then return.
+  bool should_shutdown() const noexcept;
+  spdlog::logger& log() const noexcept;
+  /// State kept for the element's life, made on first use.
+  template <class T>
+  T& state() {
+    if (!state_.has_value()) state_ = T{};
+    return std::any_cast<T&>(state_);
+  }
+
+ private:
+  detail::Node& node_;
+  std::any state_;
+};
+
+/// An element that owns its loop: run() pulls and pushes until EOS or a stop.
+/// Unpushed outputs get EOS when run() returns. Runs in a worker thread or process.
+class WorkerElement : public Element {
+ public:
+  std::vector<Placement> placements() const override { return {Placement::Thread, Placement::Process}; }
+
+ protected:
+  using Element::Element;
+  virtual void run(WorkerContext& ctx) = 0;
+
+ private:
+  detail::StepResult step(detail::Node& node) final;
+};
+
+}  // namespace sgn

@@ -1,0 +1,66 @@
+#pragma once
+/// Exceptions the engine throws. Every message names the element and pad involved.
+
+#include <stdexcept>
+#include <string>
+
+namespace sgn {
+
+/// Base of every engine error.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// The pipeline graph is invalid (unlinked pad, cycle, duplicate name, ...).
+class ValidationError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// Two linked pads carry different schema types, or a frame is not of the type read.
+class TypeMismatchError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A property is unknown, of the wrong type, or out of range.
+class PropertyError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A frame is misused: read as payload while it is EOS or gap, or its message
+/// outgrew the frame it was built in.
+class FrameError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// An element failed while the pipeline ran. The original exception is nested.
+class ElementError : public Error {
+ public:
+  ElementError(std::string element, const std::string& message)
+      : Error(message), element_(std::move(element)) {}
+  const std::string& element() const noexcept { return element_; }
+
+ private:
+  std::string element_;
+};
+
+/// A worker (thread or process) ended before EOS; its error is nested.
+class WorkerError : public ElementError {
+ public:
+  using ElementError::ElementError;
+};
+
+/// A worker did not end within the join timeout.
+class JoinTimeoutError : public ElementError {
+ public:
+  using ElementError::ElementError;
+};
+
+/// Renders an exception and every exception nested in it, one per line.
+std::string describe_exception(const std::exception& error);
+
+}  // namespace sgn

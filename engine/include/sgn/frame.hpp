@@ -1,0 +1,178 @@
+#pragma once
+/// Frames: a fixed header plus one Cap'n Proto segment, in storage the engine owns.
+
+#include <capnp/message.h>
+#include <capnp/schema.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sgn/schema_type.hpp"
+
+namespace sgn {
+
+/// Bits of FrameHeader::flags.
+enum FrameFlag : std::uint32_t {
+  kFrameEos = 1u << 0,  ///< end of stream: no payload, nothing follows on this pad
+  kFrameGap = 1u << 1,  ///< a gap in the stream: header only, no payload
+};
+
+/// The fixed header at the start of every frame's storage.
+struct FrameHeader {
+  std::uint64_t sequence = 0;       ///< per output pad; transforms keep their input's
+  std::int64_t timestamp_ns = 0;    ///< CLOCK_MONOTONIC when the source produced it
+  std::uint64_t schema_id = 0;      ///< Cap'n Proto type id of the payload's root struct
+  std::uint64_t message_bytes = 0;  ///< bytes of the payload segment (multiple of 8)
+  std::uint32_t flags = 0;          ///< FrameFlag bits
+  std::uint32_t reserved = 0;
+};
+static_assert(sizeof(FrameHeader) == 40);
+
+/// CLOCK_MONOTONIC now, in ns: the clock of FrameHeader::timestamp_ns.
+std::int64_t monotonic_ns() noexcept;
+
+/// Memory behind one frame: heap buffer, pooled buffer or shared-memory chunk.
+/// Reference counted; `recycle()` runs when the last Frame handle goes.
+class FrameStorage {
+ public:
+  FrameStorage() = default;
+  FrameStorage(const FrameStorage&) = delete;
+  FrameStorage& operator=(const FrameStorage&) = delete;
+
+  virtual FrameHeader& header() noexcept = 0;
+  /// 8-byte aligned payload area, `capacity()` bytes.
+  virtual std::byte* payload() noexcept = 0;
+  virtual std::size_t capacity() const noexcept = 0;
+  /// Bytes at the start of payload() that may be non-zero (Cap'n Proto needs zeroed space).
+  virtual std::size_t dirty_bytes() const noexcept = 0;
+  virtual void set_dirty_bytes(std::size_t bytes) noexcept = 0;
+
+  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  void release() noexcept {
+    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle();
+  }
+
+ protected:
+  virtual ~FrameStorage() = default;
+  /// Called once the last reference is gone: free, or return to a pool.
+  virtual void recycle() noexcept = 0;
+  void reset_refs() noexcept { refs_.store(1, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint32_t> refs_{1};
+};
+
+/// A typed, read-only view of a frame's payload, valid while the Frame lives.
+template <class T>
+class FrameView {
+ public:
+  FrameView(const FrameHeader& header, const std::byte* payload, const std::string& what);
+  FrameView(const FrameView&) = delete;
+  FrameView& operator=(const FrameView&) = delete;
+  typename T::Reader get() const { return root_; }
+  typename T::Reader operator*() const { return root_; }
+  const typename T::Reader* operator->() const { return &root_; }
+
+ private:
+  kj::ArrayPtr<const capnp::word> segments_[1];
+  capnp::SegmentArrayMessageReader message_;
+  typename T::Reader root_;
+};
+
+namespace detail {
+capnp::ReaderOptions reader_options_for(std::size_t message_bytes) noexcept;
+/// Throws TypeMismatchError when `header` does not carry `expected`.
+void check_schema(const FrameHeader& header, const SchemaType& expected, const std::string& what);
+}  // namespace detail
+
+/// A published frame: an immutable, shared handle (copying it shares the storage).
+class Frame {
+ public:
+  Frame() = default;
+  explicit Frame(FrameStorage* adopted) noexcept : storage_(adopted) {}
+  Frame(const Frame& other) noexcept : storage_(other.storage_) {
+    if (storage_) storage_->add_ref();
+  }
+  Frame(Frame&& other) noexcept : storage_(other.storage_) { other.storage_ = nullptr; }
+  Frame& operator=(Frame other) noexcept {
+    std::swap(storage_, other.storage_);
+    return *this;
+  }
+  ~Frame() {
+    if (storage_) storage_->release();
+  }
+
+  explicit operator bool() const noexcept { return storage_ != nullptr; }
+  const FrameHeader& header() const noexcept { return storage_->header(); }
+  bool eos() const noexcept { return (header().flags & kFrameEos) != 0; }
+  bool gap() const noexcept { return (header().flags & kFrameGap) != 0; }
+  /// The payload segment, `header().message_bytes` long.
+  const std::byte* payload() const noexcept { return storage_->payload(); }
+  std::size_t capacity() const noexcept { return storage_->capacity(); }
+
+  /// Reads the payload as T in place. Throws TypeMismatchError if it is another type,
+  /// or FrameError for an EOS or gap frame (they carry no payload).
+  template <class T>
+  FrameView<T> read(const std::string& what = "frame") const {
+    return FrameView<T>(header(), payload(), what);
+  }
+
+ private:
+  FrameStorage* storage_ = nullptr;
+};
+
+namespace detail {
+class SegmentBuilder;
+}
+
+/// An unpublished frame being built. Move-only; an unpublished loan is returned
+/// to its storage when the writer is destroyed.
+class FrameWriter {
+ public:
+  FrameWriter() noexcept;
+  /// Takes a freshly loaned storage (reference count 1); `what` names the loaning pad in errors.
+  FrameWriter(FrameStorage* storage, std::string what);
+  FrameWriter(FrameWriter&&) noexcept;
+  FrameWriter& operator=(FrameWriter&&) noexcept;
+  ~FrameWriter();
+
+  explicit operator bool() const noexcept { return storage_ != nullptr; }
+  FrameHeader& header() noexcept { return storage_->header(); }
+  std::size_t capacity() const noexcept { return storage_->capacity(); }
+
+  /// Starts the payload as a T (the header's schema id follows).
+  template <class T>
+  typename T::Builder init() {
+    header().schema_id = schema_type<T>().id;
+    return message().template initRoot<T>();
+  }
+  /// The payload started by init<T>().
+  template <class T>
+  typename T::Builder root() {
+    return message().template getRoot<T>();
+  }
+  /// The underlying Cap'n Proto builder (one segment over the storage).
+  capnp::MessageBuilder& message();
+
+  /// Seals the header (size, flags) and hands the frame over for publishing.
+  Frame finish(std::uint32_t flags = 0);
+
+ private:
+  FrameStorage* storage_ = nullptr;
+  std::unique_ptr<detail::SegmentBuilder> builder_;
+  std::string what_;
+};
+
+template <class T>
+FrameView<T>::FrameView(const FrameHeader& header, const std::byte* payload, const std::string& what)
+    : segments_{(detail::check_schema(header, schema_type<T>(), what),
+                 kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(payload),
+                                                 header.message_bytes / sizeof(capnp::word)))},
+      message_(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>>(segments_, 1),
+               detail::reader_options_for(header.message_bytes)),
+      root_(message_.getRoot<T>()) {}
+
+}  // namespace sgn

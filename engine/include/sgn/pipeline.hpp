@@ -1,0 +1,84 @@
+#pragma once
+/// Pipelines: add elements, link pads, validate, run until every sink saw EOS.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sgn/element.hpp"
+#include "sgn/placement.hpp"
+#include "sgn/properties.hpp"
+#include "sgn/registry.hpp"
+#include "sgn/stats.hpp"
+
+namespace sgn {
+
+struct PipelineOptions {
+  /// Placement of elements added without one.
+  Placement default_placement = Placement::Main;
+  /// Capacity of every channel between placements (frames).
+  std::size_t queue_maxsize = 100;
+  /// How long a worker may take to end once asked to, before the pipeline fails.
+  std::chrono::milliseconds join_timeout{10000};
+  /// Install SIGINT/SIGTERM handlers during run(): first signal drains, second stops.
+  bool handle_signals = true;
+  /// Where element types are looked up (and add<T>() registers); Registry::global() when null.
+  Registry* registry = nullptr;
+};
+
+namespace detail {
+class PipelineRun;
+}
+
+class Pipeline {
+ public:
+  explicit Pipeline(PipelineOptions options = {});
+  ~Pipeline();
+  Pipeline(Pipeline&&) noexcept;
+  Pipeline& operator=(Pipeline&&) noexcept;
+
+  /// Adds an element of a registered type.
+  Pipeline& add(std::string_view type_name, std::string name, const PropertyMap& properties = {},
+                std::optional<Placement> placement = std::nullopt);
+  /// Adds an element of type T (registered in the pipeline's registry if it is not yet).
+  template <class T>
+  Pipeline& add(std::string name, const PropertyMap& properties = {},
+                std::optional<Placement> placement = std::nullopt) {
+    ElementInfo info = T::describe();
+    if (!registry().contains(info.type_name)) registry().template add<T>();
+    return add(info.type_name, std::move(name), properties, placement);
+  }
+  /// Links "element:pad" to "element:pad"; "element" alone names its only pad.
+  /// Type mismatches fail here, naming both pads and types.
+  Pipeline& link(std::string_view from, std::string_view to);
+
+  /// Throws ValidationError for an unlinked pad, a cycle, a missing sink, ...
+  void validate() const;
+  /// Runs until every sink has seen EOS. Throws the first element error, with the
+  /// element and pad named and the original exception nested.
+  RunReport run();
+
+  /// Asks sources to end with EOS and the pipeline to drain (thread-safe, signal-safe).
+  void request_shutdown() noexcept;
+  /// Asks every element to end now, without draining (thread-safe, signal-safe).
+  void request_stop() noexcept;
+
+  const PipelineOptions& options() const noexcept;
+  /// The element named `name` (throws ValidationError if there is none).
+  const Element& element(std::string_view name) const;
+  /// Element names in the order they were added.
+  std::vector<std::string> element_names() const;
+  Placement placement(std::string_view name) const;
+
+  struct Impl;
+
+ private:
+  Registry& registry() const noexcept;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sgn

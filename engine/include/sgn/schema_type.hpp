@@ -1,0 +1,26 @@
+#pragma once
+/// The Cap'n Proto type a pad carries.
+
+#include <capnp/schema.h>
+
+#include <cstdint>
+#include <string>
+
+namespace sgn {
+
+/// A Cap'n Proto struct type: its 64-bit id and display name.
+struct SchemaType {
+  std::uint64_t id = 0;
+  std::string name;
+  friend bool operator==(const SchemaType& a, const SchemaType& b) { return a.id == b.id; }
+};
+
+/// The SchemaType of a generated Cap'n Proto struct T.
+template <class T>
+const SchemaType& schema_type() {
+  static const SchemaType type{capnp::typeId<T>(),
+                               capnp::Schema::from<T>().getShortDisplayName().cStr()};
+  return type;
+}
+
+}  // namespace sgn

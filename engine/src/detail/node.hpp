@@ -1,0 +1,127 @@
+#pragma once
+// A running element: its ports, its counters, and the one place where its
+// exceptions are caught and named. Driven by the main scheduler or a worker loop.
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "detail/channel.hpp"
+#include "detail/latency_histogram.hpp"
+#include "detail/waker.hpp"
+#include "sgn/element.hpp"
+#include "sgn/stats.hpp"
+
+namespace sgn::detail {
+
+/// State shared by every node of one run.
+struct RunControl {
+  std::atomic<bool> eos_requested{false};   // sources end with EOS, the pipeline drains
+  std::atomic<bool> stop_requested{false};  // everything ends now
+  std::atomic<bool> failed{false};
+  Waker main_waker;
+  std::vector<Waker*> all_wakers;  // fixed before run starts; notified on requests
+  void notify_all() noexcept {
+    for (Waker* w : all_wakers) w->notify();
+  }
+};
+
+struct InputPort {
+  std::string pad;
+  std::string what;  // "element:pad", for messages
+  FrameChannel* channel = nullptr;
+  bool eos = false;     // EOS received
+  bool ended = false;   // EOS received, or closed by a producer that failed
+};
+
+struct OutputPort {
+  std::string pad;
+  std::string what;
+  std::vector<FrameChannel*> channels;
+  FrameAllocator* allocator = nullptr;
+  std::uint64_t next_sequence = 0;
+  bool eos_sent = false;
+};
+
+class Node {
+ public:
+  Node(std::unique_ptr<Element> element, Placement placement, RunControl& control);
+
+  Element& element() noexcept { return *element_; }
+  std::unique_ptr<Element> release_element() noexcept { return std::move(element_); }
+  const Element& element() const noexcept { return *element_; }
+  const std::string& name() const noexcept { return element_->name(); }
+  Placement placement() const noexcept { return placement_; }
+  RunControl& control() const noexcept { return control_; }
+  Waker& waker() noexcept { return *waker_; }
+  void use_own_waker() { own_waker_ = std::make_unique<Waker>(); waker_ = own_waker_.get(); }
+
+  std::vector<InputPort> inputs;
+  std::vector<OutputPort> outputs;
+
+  /// One step; element exceptions propagate as they are (the caller names them).
+  StepResult step();
+  void start();
+  void finish() noexcept;
+  bool finished() const noexcept { return phase_ == Phase::Finished; }
+  /// The pad that was being served when an exception left the element.
+  const std::string& current_pad() const noexcept { return current_pad_; }
+  std::uint64_t current_sequence() const noexcept { return current_sequence_; }
+
+  // For the step helpers and pads.
+  bool outputs_have_space() const noexcept;
+  /// Pops a frame from input `index`; marks EOS/closure and counts it.
+  bool pop(std::size_t index, Frame& out);
+  FrameWriter loan(std::size_t output, std::size_t bytes);
+  /// Publishes to every channel of `output`; there must be room (checked by the caller).
+  void publish(std::size_t output, Frame frame);
+  /// Publishes, waiting for room; false if a stop came first (frame counted as discarded).
+  bool publish_waiting(std::size_t output, Frame frame);
+  /// Fills sequence and timestamp of a writer for `output`.
+  void stamp(std::size_t output, FrameHeader& header, const FrameHeader* input);
+  /// Sends EOS on every output that has not had it, waiting for room if `wait`.
+  bool publish_eos(bool wait);
+  void close_outputs() noexcept;
+  /// Waits on this node's waker until `ready()` or a stop; false on stop.
+  template <class Ready>
+  bool wait_until(Ready ready);
+
+  ElementStats stats() const;
+  std::uint64_t& discarded() noexcept { return discarded_; }
+  void set_pid(long pid) noexcept { pid_ = pid; }
+
+  std::exception_ptr error;  // set by a worker loop that caught one
+
+ private:
+  enum class Phase { Running, Draining, Finished };
+  std::unique_ptr<Element> element_;
+  Placement placement_;
+  RunControl& control_;
+  std::unique_ptr<Waker> own_waker_;
+  Waker* waker_;
+  Phase phase_ = Phase::Running;
+  std::string current_pad_;
+  std::uint64_t current_sequence_ = 0;
+  bool finished_called_ = false;
+  long pid_ = 0;
+
+  std::uint64_t frames_in_ = 0, frames_out_ = 0, bytes_in_ = 0, bytes_out_ = 0, gaps_ = 0,
+                discarded_ = 0;
+  LatencyHistogram latency_;
+};
+
+template <class Ready>
+bool Node::wait_until(Ready ready) {
+  while (true) {
+    if (control_.stop_requested.load(std::memory_order_relaxed)) return false;
+    const auto seen = waker_->epoch();
+    if (ready()) return true;
+    waker_->wait(seen, std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace sgn::detail

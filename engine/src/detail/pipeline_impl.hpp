@@ -1,0 +1,47 @@
+#pragma once
+// The pipeline graph as the runtime sees it.
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sgn/pipeline.hpp"
+
+namespace sgn::detail {
+struct RunControl;
+}
+
+namespace sgn {
+
+struct Pipeline::Impl {
+  struct Entry {
+    std::string name;
+    std::string type_name;
+    PropertyMap properties;  // as given; the element holds the parsed values
+    Placement placement;
+    std::unique_ptr<Element> element;  // null while a run holds it
+  };
+  struct Link {
+    std::size_t from, from_pad, to, to_pad;
+  };
+
+  PipelineOptions options;
+  std::vector<Entry> entries;
+  std::vector<Link> links;
+  std::atomic<detail::RunControl*> active{nullptr};
+  bool has_run = false;
+
+  Registry& registry() const { return options.registry ? *options.registry : Registry::global(); }
+  std::size_t index_of(std::string_view name) const;  // throws ValidationError
+  /// Indices of entries in an order where every producer comes before its consumers.
+  std::vector<std::size_t> topological_order() const;  // throws ValidationError on a cycle
+  std::string pad_name(std::size_t entry, std::size_t pad, bool output) const;
+};
+
+}  // namespace sgn
+
+namespace sgn::detail {
+/// Runs a validated pipeline (run.cpp).
+RunReport execute(Pipeline::Impl& impl);
+}  // namespace sgn::detail

@@ -1,0 +1,185 @@
+#include "sgn/element.hpp"
+
+#include <fmt/format.h>
+
+#include "detail/node.hpp"
+#include "sgn/error.hpp"
+#include "sgn/logging.hpp"
+
+namespace sgn {
+
+using detail::Node;
+using detail::StepResult;
+
+Element::Element(const ElementArgs& args, std::vector<PadSpec> inputs, std::vector<PadSpec> outputs)
+    : args_(args), inputs_(std::move(inputs)), outputs_(std::move(outputs)), logger_(sgn::logger(args.name)) {}
+
+Element::~Element() = default;
+
+bool Context::eos_requested() const noexcept {
+  return node_.control().eos_requested.load(std::memory_order_relaxed);
+}
+spdlog::logger& Context::log() const noexcept { return node_.element().log(); }
+const std::string& Context::element_name() const noexcept { return node_.name(); }
+
+namespace detail {
+
+FrameWriter& OutputLoan::loan(std::size_t bytes) {
+  writer_ = node_.loan(0, bytes);
+  return writer_;
+}
+
+namespace {
+void publish_gap(Node& node, const FrameHeader* input) {
+  for (std::size_t o = 0; o < node.outputs.size(); ++o) {
+    FrameWriter gap = node.loan(o, 0);
+    node.stamp(o, gap.header(), input);
+    node.publish(o, gap.finish(kFrameGap));
+  }
+}
+}  // namespace
+
+StepResult step_source(Node& node, std::size_t output_bytes, const BuildFn& build) {
+  if (!node.outputs_have_space()) return StepResult::WaitOutput;
+  if (node.control().eos_requested.load(std::memory_order_relaxed)) return StepResult::Done;
+  FrameWriter writer = node.loan(0, output_bytes);
+  Context ctx(node, nullptr);
+  switch (build(writer, ctx)) {
+    case Flow::Ok:
+      node.stamp(0, writer.header(), nullptr);
+      node.publish(0, writer.finish());
+      return StepResult::Progress;
+    case Flow::Gap:
+      node.stamp(0, writer.header(), nullptr);
+      node.publish(0, writer.finish(kFrameGap));
+      return StepResult::Progress;
+    case Flow::Skip:
+      return StepResult::Progress;
+    case Flow::Eos:
+      return StepResult::Done;
+  }
+  return StepResult::Done;
+}
+
+StepResult step_transform(Node& node, const TransformFn& transform) {
+  if (!node.outputs_have_space()) return StepResult::WaitOutput;
+  Frame in;
+  if (!node.pop(0, in)) return node.inputs[0].ended ? StepResult::Done : StepResult::WaitInput;
+  if (in.eos()) return StepResult::Done;
+  if (in.gap()) {
+    publish_gap(node, &in.header());
+    return StepResult::Progress;
+  }
+  OutputLoan out(node);
+  Context ctx(node, &in.header());
+  const Flow flow = transform(in, out, ctx);
+  switch (flow) {
+    case Flow::Ok:
+      if (!out.writer()) {
+        throw FrameError(fmt::format("element '{}' returned Flow::Ok without an output frame", node.name()));
+      }
+      node.stamp(0, out.writer().header(), &in.header());
+      node.publish(0, out.writer().finish());
+      return StepResult::Progress;
+    case Flow::Gap:
+      publish_gap(node, &in.header());
+      return StepResult::Progress;
+    case Flow::Skip:
+      return StepResult::Progress;
+    case Flow::Eos:
+      return StepResult::Done;
+  }
+  return StepResult::Done;
+}
+
+StepResult step_sink(Node& node, const ConsumeFn& consume) {
+  Frame in;
+  if (!node.pop(0, in)) return node.inputs[0].ended ? StepResult::Done : StepResult::WaitInput;
+  if (in.eos()) return StepResult::Done;
+  Context ctx(node, &in.header());
+  return consume(in, ctx) == Flow::Eos ? StepResult::Done : StepResult::Progress;
+}
+
+}  // namespace detail
+
+namespace {
+template <class Port>
+std::size_t find_pad(const std::vector<Port>& ports, std::string_view pad, const std::string& element,
+                     const char* kind) {
+  if (pad.empty()) {
+    if (ports.size() == 1) return 0;
+    throw ValidationError(fmt::format("element '{}' has {} {} pads: name one", element, ports.size(), kind));
+  }
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    if (ports[i].pad == pad) return i;
+  }
+  throw ValidationError(fmt::format("element '{}' has no {} pad '{}'", element, kind, pad));
+}
+}  // namespace
+
+std::optional<Frame> InputPad::pull() {
+  Frame frame;
+  const bool got = node_.wait_until([&] { return node_.pop(index_, frame) || node_.inputs[index_].ended; });
+  if (!got || !frame) return std::nullopt;
+  return frame;
+}
+
+std::optional<Frame> InputPad::try_pull() {
+  Frame frame;
+  if (!node_.pop(index_, frame)) return std::nullopt;
+  return frame;
+}
+
+const std::string& InputPad::name() const { return node_.inputs[index_].pad; }
+
+FrameWriter OutputPad::loan(std::size_t bytes) { return node_.loan(index_, bytes); }
+
+bool OutputPad::push(Frame frame) { return node_.publish_waiting(index_, std::move(frame)); }
+
+bool OutputPad::push(FrameWriter&& writer) {
+  node_.stamp(index_, writer.header(), nullptr);
+  return push(writer.finish());
+}
+
+bool OutputPad::push_gap(std::int64_t timestamp_ns) {
+  FrameWriter writer = loan(0);
+  writer.header().timestamp_ns = timestamp_ns;
+  node_.stamp(index_, writer.header(), nullptr);
+  return push(writer.finish(kFrameGap));
+}
+
+bool OutputPad::push_eos() {
+  if (node_.outputs[index_].eos_sent) return true;
+  FrameWriter writer = loan(0);
+  node_.stamp(index_, writer.header(), nullptr);
+  return push(writer.finish(kFrameEos));
+}
+
+const std::string& OutputPad::name() const { return node_.outputs[index_].pad; }
+
+InputPad WorkerContext::input(std::string_view pad) {
+  return InputPad(node_, find_pad(node_.inputs, pad, node_.name(), "input"));
+}
+
+OutputPad WorkerContext::output(std::string_view pad) {
+  return OutputPad(node_, find_pad(node_.outputs, pad, node_.name(), "output"));
+}
+
+bool WorkerContext::should_stop() const noexcept {
+  return node_.control().stop_requested.load(std::memory_order_relaxed);
+}
+
+bool WorkerContext::should_shutdown() const noexcept {
+  return node_.control().eos_requested.load(std::memory_order_relaxed);
+}
+
+spdlog::logger& WorkerContext::log() const noexcept { return node_.element().log(); }
+
+detail::StepResult WorkerElement::step(detail::Node& node) {
+  WorkerContext ctx(node);
+  run(ctx);
+  if (!node.control().stop_requested.load()) node.publish_eos(true);
+  return StepResult::Done;
+}
+
+}  // namespace sgn

@@ -1,0 +1,187 @@
+#include "detail/node.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include "sgn/error.hpp"
+
+namespace sgn::detail {
+
+Node::Node(std::unique_ptr<Element> element, Placement placement, RunControl& control)
+    : element_(std::move(element)), placement_(placement), control_(control), waker_(&control.main_waker) {
+  pid_ = ::getpid();
+}
+
+void Node::start() { element_->start(); }
+
+void Node::finish() noexcept {
+  if (finished_called_) return;
+  finished_called_ = true;
+  try {
+    element_->finish();
+  } catch (const std::exception& e) {
+    element_->log().error("finish() threw: {}", e.what());
+  }
+  if (discarded_ != 0) {
+    element_->log().warn("{} frame(s) arrived after the element ended and were discarded", discarded_);
+  }
+}
+
+StepResult Node::step() {
+  if (phase_ == Phase::Running) {
+    const StepResult result = element_->step(*this);
+    if (result != StepResult::Done) return result;
+    phase_ = Phase::Draining;
+  }
+  if (phase_ == Phase::Draining) {
+    if (!publish_eos(false)) return StepResult::WaitOutput;
+    bool progress = false;
+    bool open = false;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      Frame frame;
+      while (!inputs[i].ended && inputs[i].channel->try_pop(frame)) {
+        progress = true;
+        if (frame.eos()) {
+          inputs[i].eos = inputs[i].ended = true;
+        } else {
+          ++discarded_;
+        }
+      }
+      if (!inputs[i].ended && inputs[i].channel->closed() && inputs[i].channel->size() == 0) {
+        inputs[i].ended = true;
+      }
+      open = open || !inputs[i].ended;
+    }
+    if (open) return progress ? StepResult::Progress : StepResult::WaitInput;
+    phase_ = Phase::Finished;
+  }
+  return StepResult::Done;
+}
+
+bool Node::outputs_have_space() const noexcept {
+  for (const auto& out : outputs) {
+    for (const FrameChannel* channel : out.channels) {
+      if (!channel->has_space()) return false;
+    }
+  }
+  return true;
+}
+
+bool Node::pop(std::size_t index, Frame& out) {
+  InputPort& in = inputs[index];
+  if (in.ended) return false;
+  if (!in.channel->try_pop(out)) {
+    // Closed means the producer pushed its last frame before closing: look once more.
+    if (!in.channel->closed() || !in.channel->try_pop(out)) {
+      if (in.channel->closed()) in.ended = true;
+      return false;
+    }
+  }
+  const FrameHeader& h = out.header();
+  current_pad_ = in.pad;
+  current_sequence_ = h.sequence;
+  if (h.flags & kFrameEos) {
+    in.eos = in.ended = true;
+  } else if (h.flags & kFrameGap) {
+    ++gaps_;
+  } else {
+    ++frames_in_;
+    bytes_in_ += h.message_bytes;
+    latency_.record(monotonic_ns() - h.timestamp_ns);
+  }
+  return true;
+}
+
+FrameWriter Node::loan(std::size_t output, std::size_t bytes) {
+  OutputPort& out = outputs.at(output);
+  current_pad_ = out.pad;
+  return out.allocator->loan(bytes, out.what);
+}
+
+void Node::stamp(std::size_t output, FrameHeader& header, const FrameHeader* input) {
+  OutputPort& out = outputs[output];
+  if (input) {
+    header.sequence = input->sequence;
+    header.timestamp_ns = input->timestamp_ns;
+    out.next_sequence = input->sequence + 1;
+  } else {
+    if (header.sequence == 0) header.sequence = out.next_sequence;
+    out.next_sequence = header.sequence + 1;
+    if (header.timestamp_ns == 0) header.timestamp_ns = monotonic_ns();
+  }
+}
+
+void Node::publish(std::size_t output, Frame frame) {
+  OutputPort& out = outputs[output];
+  const FrameHeader& h = frame.header();
+  if (h.flags & kFrameEos) {
+    out.eos_sent = true;
+  } else if (h.flags & kFrameGap) {
+    if (inputs.empty()) ++gaps_;  // elements with inputs counted it on arrival
+  } else {
+    ++frames_out_;
+    bytes_out_ += h.message_bytes;
+  }
+  const std::size_t n = out.channels.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    Frame copy = (i + 1 == n) ? std::move(frame) : frame;
+    if (!out.channels[i]->try_push(copy)) {
+      throw std::logic_error(fmt::format("{}: channel full on publish (the caller must check for room)", out.what));
+    }
+  }
+}
+
+bool Node::publish_waiting(std::size_t output, Frame frame) {
+  OutputPort& out = outputs[output];
+  const bool room = wait_until([&] {
+    for (const FrameChannel* channel : out.channels) {
+      if (!channel->has_space()) return false;
+    }
+    return true;
+  });
+  if (!room) {
+    if (!frame.eos()) ++discarded_;
+    return false;
+  }
+  publish(output, std::move(frame));
+  return true;
+}
+
+bool Node::publish_eos(bool wait) {
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    OutputPort& out = outputs[o];
+    if (out.eos_sent) continue;
+    bool room = true;
+    for (const FrameChannel* channel : out.channels) room = room && channel->has_space();
+    if (!room && !wait) return false;
+    FrameWriter writer = loan(o, 0);
+    stamp(o, writer.header(), nullptr);
+    if (!publish_waiting(o, writer.finish(kFrameEos))) return false;
+  }
+  return true;
+}
+
+void Node::close_outputs() noexcept {
+  for (auto& out : outputs) {
+    for (FrameChannel* channel : out.channels) channel->close();
+  }
+}
+
+ElementStats Node::stats() const {
+  ElementStats s;
+  s.name = element_->name();
+  s.type_name = element_->type_name();
+  s.placement = placement_;
+  s.pid = pid_;
+  s.frames_in = frames_in_;
+  s.frames_out = frames_out_;
+  s.bytes_in = bytes_in_;
+  s.bytes_out = bytes_out_;
+  s.gaps = gaps_;
+  s.discarded = discarded_;
+  s.latency_p50_us = latency_.quantile(0.50) / 1000.0;
+  s.latency_p99_us = latency_.quantile(0.99) / 1000.0;
+  return s;
+}
+
+}  // namespace sgn::detail

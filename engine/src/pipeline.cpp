@@ -1,0 +1,234 @@
+#include "sgn/pipeline.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <queue>
+
+#include "detail/node.hpp"
+#include "detail/pipeline_impl.hpp"
+#include "sgn/error.hpp"
+
+namespace sgn {
+
+const ElementStats* RunReport::find(const std::string& name) const {
+  for (const auto& e : elements) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+std::size_t Pipeline::Impl::index_of(std::string_view name) const {
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (entries[i].name == name) return i;
+  }
+  throw ValidationError(fmt::format("no element named '{}' in the pipeline", name));
+}
+
+std::string Pipeline::Impl::pad_name(std::size_t entry, std::size_t pad, bool output) const {
+  const Element& e = *entries[entry].element;
+  return fmt::format("{}:{}", e.name(), output ? e.outputs()[pad].name : e.inputs()[pad].name);
+}
+
+std::vector<std::size_t> Pipeline::Impl::topological_order() const {
+  std::vector<std::size_t> incoming(entries.size(), 0);
+  for (const auto& link : links) ++incoming[link.to];
+  std::queue<std::size_t> ready;
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (incoming[i] == 0) ready.push(i);
+  }
+  std::vector<std::size_t> order;
+  while (!ready.empty()) {
+    const std::size_t i = ready.front();
+    ready.pop();
+    order.push_back(i);
+    for (const auto& link : links) {
+      if (link.from == i && --incoming[link.to] == 0) ready.push(link.to);
+    }
+  }
+  if (order.size() != entries.size()) {
+    std::string cycle;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+      if (incoming[i] != 0) cycle += (cycle.empty() ? "" : ", ") + entries[i].name;
+    }
+    throw ValidationError(fmt::format("the pipeline has a cycle through: {}", cycle));
+  }
+  return order;
+}
+
+Pipeline::Pipeline(PipelineOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = options;
+}
+Pipeline::~Pipeline() = default;
+Pipeline::Pipeline(Pipeline&&) noexcept = default;
+Pipeline& Pipeline::operator=(Pipeline&&) noexcept = default;
+
+const PipelineOptions& Pipeline::options() const noexcept { return impl_->options; }
+Registry& Pipeline::registry() const noexcept { return impl_->registry(); }
+
+Pipeline& Pipeline::add(std::string_view type_name, std::string name, const PropertyMap& properties,
+                        std::optional<Placement> placement) {
+  if (name.empty()) throw ValidationError(fmt::format("an element of type '{}' needs a name", type_name));
+  for (const auto& e : impl_->entries) {
+    if (e.name == name) {
+      throw ValidationError(fmt::format("duplicate element name '{}' (types '{}' and '{}')", name, e.type_name,
+                                        type_name));
+    }
+  }
+  auto element = registry().make(type_name, name, properties);
+  Impl::Entry entry{name, std::string(type_name), properties,
+                    placement.value_or(impl_->options.default_placement), std::move(element)};
+  const auto allowed = entry.element->placements();
+  if (!placement && std::find(allowed.begin(), allowed.end(), entry.placement) == allowed.end()) {
+    entry.placement = allowed.front();  // the pipeline default does not fit: take the element's own
+  }
+  impl_->entries.push_back(std::move(entry));
+  return *this;
+}
+
+namespace {
+struct PadRef {
+  std::string_view element;
+  std::string_view pad;  // empty: the element's only pad
+};
+PadRef split_pad(std::string_view text) {
+  const auto colon = text.find(':');
+  if (colon == std::string_view::npos) return {text, {}};
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
+std::size_t resolve_pad(const Element& element, std::string_view pad, bool output) {
+  const auto& pads = output ? element.outputs() : element.inputs();
+  const char* kind = output ? "output" : "input";
+  if (pads.empty()) {
+    throw ValidationError(fmt::format("element '{}' ({}) has no {} pads", element.name(), element.type_name(), kind));
+  }
+  if (pad.empty()) {
+    if (pads.size() == 1) return 0;
+    std::string names;
+    for (const auto& p : pads) names += (names.empty() ? "" : ", ") + p.name;
+    throw ValidationError(fmt::format("element '{}' has several {} pads ({}): name one as '{}:<pad>'",
+                                      element.name(), kind, names, element.name()));
+  }
+  for (std::size_t i = 0; i < pads.size(); ++i) {
+    if (pads[i].name == pad) return i;
+  }
+  std::string names;
+  for (const auto& p : pads) names += (names.empty() ? "" : ", ") + p.name;
+  throw ValidationError(
+      fmt::format("element '{}' has no {} pad '{}' (it has: {})", element.name(), kind, pad, names));
+}
+}  // namespace
+
+Pipeline& Pipeline::link(std::string_view from, std::string_view to) {
+  const PadRef src = split_pad(from);
+  const PadRef dst = split_pad(to);
+  const std::size_t from_index = impl_->index_of(src.element);
+  const std::size_t to_index = impl_->index_of(dst.element);
+  const Element& producer = *impl_->entries[from_index].element;
+  const Element& consumer = *impl_->entries[to_index].element;
+  const std::size_t from_pad = resolve_pad(producer, src.pad, true);
+  const std::size_t to_pad = resolve_pad(consumer, dst.pad, false);
+  const PadSpec& out = producer.outputs()[from_pad];
+  const PadSpec& in = consumer.inputs()[to_pad];
+  if (!(out.type == in.type)) {
+    throw TypeMismatchError(fmt::format("cannot link {}:{} ({}) to {}:{} ({}): the schema types differ",
+                                        producer.name(), out.name, out.type.name, consumer.name(), in.name,
+                                        in.type.name));
+  }
+  for (const auto& link : impl_->links) {
+    if (link.to == to_index && link.to_pad == to_pad) {
+      throw ValidationError(fmt::format("input pad {}:{} is already linked from {}", consumer.name(), in.name,
+                                        impl_->pad_name(link.from, link.from_pad, true)));
+    }
+  }
+  impl_->links.push_back({from_index, from_pad, to_index, to_pad});
+  return *this;
+}
+
+void Pipeline::validate() const {
+  const Impl& impl = *impl_;
+  if (impl.entries.empty()) throw ValidationError("the pipeline has no elements");
+  if (impl.options.queue_maxsize == 0) throw ValidationError("queue_maxsize must be at least 1");
+  bool has_sink = false;
+  for (std::size_t i = 0; i < impl.entries.size(); ++i) {
+    const auto& entry = impl.entries[i];
+    const Element& e = *entry.element;
+    if (e.outputs().empty()) has_sink = true;
+    for (std::size_t p = 0; p < e.inputs().size(); ++p) {
+      const bool linked = std::any_of(impl.links.begin(), impl.links.end(),
+                                      [&](const Impl::Link& l) { return l.to == i && l.to_pad == p; });
+      if (!linked) {
+        throw ValidationError(fmt::format("input pad {}:{} ({}) is not linked", e.name(), e.inputs()[p].name,
+                                          e.inputs()[p].type.name));
+      }
+    }
+    for (std::size_t p = 0; p < e.outputs().size(); ++p) {
+      const bool linked = std::any_of(impl.links.begin(), impl.links.end(),
+                                      [&](const Impl::Link& l) { return l.from == i && l.from_pad == p; });
+      if (!linked) {
+        throw ValidationError(fmt::format("output pad {}:{} ({}) is not linked", e.name(), e.outputs()[p].name,
+                                          e.outputs()[p].type.name));
+      }
+    }
+    const auto allowed = e.placements();
+    if (std::find(allowed.begin(), allowed.end(), entry.placement) == allowed.end()) {
+      std::string names;
+      for (auto p : allowed) names += (names.empty() ? "" : ", ") + std::string(to_string(p));
+      throw ValidationError(fmt::format("element '{}' ({}) cannot run in placement '{}' (it supports: {})",
+                                        e.name(), e.type_name(), to_string(entry.placement), names));
+    }
+    if (entry.placement == Placement::Process) {
+      throw ValidationError(fmt::format(
+          "element '{}': placement 'process' is not available in this build; use 'thread'", e.name()));
+    }
+  }
+  if (!has_sink) throw ValidationError("the pipeline has no sink (an element without output pads)");
+  impl.topological_order();
+}
+
+RunReport Pipeline::run() {
+  validate();
+  if (impl_->has_run) {
+    for (auto& entry : impl_->entries) {
+      if (!entry.element) {
+        throw Error(fmt::format("element '{}' is still held by a worker that did not end", entry.name));
+      }
+      entry.element = registry().make(entry.type_name, entry.name, entry.properties);
+    }
+  }
+  impl_->has_run = true;
+  return detail::execute(*impl_);
+}
+
+void Pipeline::request_shutdown() noexcept {
+  if (detail::RunControl* control = impl_->active.load()) {
+    control->eos_requested.store(true);
+    control->notify_all();
+  }
+}
+
+void Pipeline::request_stop() noexcept {
+  if (detail::RunControl* control = impl_->active.load()) {
+    control->stop_requested.store(true);
+    control->notify_all();
+  }
+}
+
+const Element& Pipeline::element(std::string_view name) const {
+  const auto& entry = impl_->entries[impl_->index_of(name)];
+  if (!entry.element) throw Error(fmt::format("element '{}' is held by a running pipeline", name));
+  return *entry.element;
+}
+
+std::vector<std::string> Pipeline::element_names() const {
+  std::vector<std::string> names;
+  for (const auto& e : impl_->entries) names.push_back(e.name);
+  return names;
+}
+
+Placement Pipeline::placement(std::string_view name) const {
+  return impl_->entries[impl_->index_of(name)].placement;
+}
+
+}  // namespace sgn

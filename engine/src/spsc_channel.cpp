@@ -1,0 +1,52 @@
+#include "detail/spsc_channel.hpp"
+
+#include <bit>
+
+namespace sgn::detail {
+
+SpscChannel::SpscChannel(std::size_t capacity)
+    : capacity_(capacity),
+      mask_(std::bit_ceil(capacity) - 1),
+      slots_(std::make_unique<Frame[]>(std::bit_ceil(capacity))) {}
+
+SpscChannel::~SpscChannel() = default;
+
+bool SpscChannel::has_space() const noexcept {
+  return tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire) < capacity_;
+}
+
+bool SpscChannel::try_push(Frame& frame) {
+  const std::size_t tail = tail_.load(std::memory_order_relaxed);
+  if (tail - cached_head_ >= capacity_) {
+    cached_head_ = head_.load(std::memory_order_acquire);
+    if (tail - cached_head_ >= capacity_) return false;
+  }
+  slots_[tail & mask_] = std::move(frame);
+  tail_.store(tail + 1, std::memory_order_release);
+  if (consumer_) consumer_->notify();
+  return true;
+}
+
+bool SpscChannel::try_pop(Frame& out) {
+  const std::size_t head = head_.load(std::memory_order_relaxed);
+  if (head == cached_tail_) {
+    cached_tail_ = tail_.load(std::memory_order_acquire);
+    if (head == cached_tail_) return false;
+  }
+  out = std::move(slots_[head & mask_]);
+  head_.store(head + 1, std::memory_order_release);
+  if (producer_) producer_->notify();
+  return true;
+}
+
+std::size_t SpscChannel::size() const noexcept {
+  return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire);
+}
+
+void SpscChannel::close() noexcept {
+  closed_.store(true, std::memory_order_release);
+  if (consumer_) consumer_->notify();
+  if (producer_) producer_->notify();
+}
+
+}  // namespace sgn::detail
