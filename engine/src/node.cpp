@@ -8,7 +8,7 @@
 namespace sgn::detail {
 
 Node::Node(std::unique_ptr<Element> element, Placement placement, RunControl& control)
-    : element_(std::move(element)), placement_(placement), control_(control), waker_(&control.main_waker) {
+    : element_(std::move(element)), name_(element_->name()), placement_(placement), control_(control), waker_(&control.main_waker) {
   pid_ = ::getpid();
 }
 

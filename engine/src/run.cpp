@@ -279,7 +279,8 @@ RunReport execute(Pipeline::Impl& impl) {
   });
   if (!any_stuck) {
     for (auto& node : state->nodes) {
-      impl.entries[impl.index_of(node->name())].element = node->release_element();
+      const std::size_t index = impl.index_of(node->name());
+      impl.entries[index].element = node->release_element();
     }
   }
 

@@ -54,7 +54,7 @@ class Node {
   Element& element() noexcept { return *element_; }
   std::unique_ptr<Element> release_element() noexcept { return std::move(element_); }
   const Element& element() const noexcept { return *element_; }
-  const std::string& name() const noexcept { return element_->name(); }
+  const std::string& name() const noexcept { return name_; }
   Placement placement() const noexcept { return placement_; }
   RunControl& control() const noexcept { return control_; }
   Waker& waker() noexcept { return *waker_; }
@@ -99,6 +99,7 @@ class Node {
  private:
   enum class Phase { Running, Draining, Finished };
   std::unique_ptr<Element> element_;
+  std::string name_;  // kept after the element is handed back
   Placement placement_;
   RunControl& control_;
   std::unique_ptr<Waker> own_waker_;
