@@ -10,6 +10,7 @@ struct Command {
   union {
     stop @0 :Void;       # end now, without draining
     shutdown @1 :Void;   # drain pending input, send EOS downstream, then end
+    start @2 :Void;      # every worker is connected: begin
   }
 }
 
@@ -28,9 +29,21 @@ struct Status {
   union {
     ready @2 :Void;        # element built, ports connected
     eosReached @3 :Void;   # EOS sent on every output (or received, for a sink)
-    terminated @4 :Void;   # the worker is about to exit
+    terminated @4 :Stats;  # the worker is about to exit; what it did
     error @5 :Error;
   }
+}
+
+struct Stats {
+  framesIn @0 :UInt64;
+  framesOut @1 :UInt64;
+  bytesIn @2 :UInt64;
+  bytesOut @3 :UInt64;
+  gaps @4 :UInt64;
+  copies @5 :UInt64;
+  discarded @6 :UInt64;
+  latencyP50Us @7 :Float64;
+  latencyP99Us @8 :Float64;
 }
 
 struct Error {
@@ -38,4 +51,37 @@ struct Error {
   kind @1 :ErrorKind;
   type @2 :Text;      # C++ type of the exception, demangled
   message @3 :Text;
+}
+
+struct WorkerSpec {
+  # What a worker process needs to rebuild its element and connect its pads;
+  # written by the main process into a pipe the worker reads at start.
+  instance @0 :Text;           # pipeline instance id: prefixes every service and segment name
+  element @1 :Text;
+  typeName @2 :Text;
+  properties @3 :List(Property);
+  queueMaxsize @4 :UInt32;
+  nodeIndex @5 :UInt32;        # this worker's waker in the control segment
+  mainNodeIndex @6 :UInt32;    # the main process's waker
+  controlSegment @7 :Text;
+  inputs @8 :List(Input);
+  outputs @9 :List(Output);
+  logLevel @10 :Text;
+
+  struct Property {
+    name @0 :Text;
+    value @1 :Text;
+  }
+  struct Input {
+    pad @0 :Text;
+    service @1 :Text;          # the producing pad's topic
+    link @2 :UInt32;           # counters in the control segment
+    producerNode @3 :UInt32;   # waker to notify when room appears
+  }
+  struct Output {
+    pad @0 :Text;
+    service @1 :Text;
+    links @2 :List(UInt32);
+    consumerNodes @3 :List(UInt32);
+  }
 }

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
+#include <mutex>
 #include <utility>
 
 #include "detail/segment_builder.hpp"
@@ -16,6 +18,33 @@ std::int64_t monotonic_ns() noexcept {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+namespace {
+// Function statics: schema_type<T>() may run during another file's static initialization.
+std::mutex& schemas_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+std::map<std::uint64_t, SchemaType>& schemas() {
+  static std::map<std::uint64_t, SchemaType> table;  // nodes never move: references stay valid
+  return table;
+}
+}  // namespace
+
+const SchemaType& detail::remember_schema(SchemaType type) {
+  std::lock_guard lock(schemas_mutex());
+  const std::uint64_t id = type.id;
+  return schemas().try_emplace(id, std::move(type)).first->second;
+}
+
+std::string schema_name(std::uint64_t id) {
+  {
+    std::lock_guard lock(schemas_mutex());
+    auto it = schemas().find(id);
+    if (it != schemas().end()) return it->second.name;
+  }
+  return fmt::format("schema {:#x}", id);
 }
 
 namespace detail {
@@ -35,9 +64,9 @@ void check_schema(const FrameHeader& header, const SchemaType& expected, const s
                                  expected.name));
   }
   if (header.schema_id != expected.id) {
-    throw TypeMismatchError(fmt::format("{}: frame {} carries schema id {:#x}, not {} ({:#x})", what,
-                                        header.sequence, header.schema_id, expected.name,
-                                        expected.id));
+    throw TypeMismatchError(fmt::format("{}: frame {} carries {} ({:#x}), not {} ({:#x})", what,
+                                        header.sequence, schema_name(header.schema_id), header.schema_id,
+                                        expected.name, expected.id));
   }
 }
 
@@ -55,6 +84,7 @@ FrameWriter::FrameWriter(FrameStorage* storage, std::string what)
 FrameWriter::FrameWriter(FrameWriter&& other) noexcept
     : storage_(std::exchange(other.storage_, nullptr)),
       builder_(std::move(other.builder_)),
+      copied_bytes_(std::exchange(other.copied_bytes_, 0)),
       what_(std::move(other.what_)) {}
 
 FrameWriter& FrameWriter::operator=(FrameWriter&& other) noexcept {
@@ -62,6 +92,7 @@ FrameWriter& FrameWriter::operator=(FrameWriter&& other) noexcept {
     FrameWriter dying(std::move(*this));
     storage_ = std::exchange(other.storage_, nullptr);
     builder_ = std::move(other.builder_);
+    copied_bytes_ = std::exchange(other.copied_bytes_, 0);
     what_ = std::move(other.what_);
   }
   return *this;
@@ -77,21 +108,38 @@ FrameWriter::~FrameWriter() {
     } catch (...) {
     }
     storage_->set_dirty_bytes(used);
+  } else if (copied_bytes_) {
+    storage_->set_dirty_bytes(copied_bytes_);
   }
   builder_.reset();
   storage_->release();
 }
 
 capnp::MessageBuilder& FrameWriter::message() {
+  if (copied_bytes_) throw FrameError(fmt::format("{}: the frame already holds a copied message", what_));
   if (!builder_) {
     builder_ = std::make_unique<detail::SegmentBuilder>(storage_->payload(), storage_->capacity(), what_);
   }
   return *builder_;
 }
 
+void FrameWriter::copy_message(const std::byte* segment, std::size_t bytes, std::uint64_t schema_id) {
+  if (builder_ || copied_bytes_) {
+    throw FrameError(fmt::format("{}: copy_message() into a frame that already holds a message", what_));
+  }
+  if (bytes % sizeof(capnp::word) != 0 || bytes > storage_->capacity()) {
+    throw FrameError(fmt::format("{}: a segment of {} bytes is not whole words or does not fit a frame of {} bytes",
+                                 what_, bytes, storage_->capacity()));
+  }
+  if (bytes) std::memcpy(storage_->payload(), segment, bytes);
+  copied_bytes_ = bytes;
+  header().schema_id = schema_id;
+}
+
 Frame FrameWriter::finish(std::uint32_t flags) {
   FrameHeader& h = storage_->header();
-  const std::size_t used = builder_ ? builder_->used_bytes() : 0;
+  const std::size_t used = builder_ ? builder_->used_bytes() : copied_bytes_;
+  copied_bytes_ = 0;
   storage_->set_dirty_bytes(used);
   h.flags = flags;
   if (flags & (kFrameEos | kFrameGap)) {

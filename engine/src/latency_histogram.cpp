@@ -1,9 +1,9 @@
-#include "detail/latency_histogram.hpp"
+#include "sgn/latency_histogram.hpp"
 
 #include <bit>
 #include <cmath>
 
-namespace sgn::detail {
+namespace sgn {
 
 int LatencyHistogram::bucket_of(std::uint64_t ns) noexcept {
   if (ns < (1u << kSubBits)) return static_cast<int>(ns);
@@ -42,4 +42,4 @@ void LatencyHistogram::merge(const LatencyHistogram& other) noexcept {
   count_ += other.count_;
 }
 
-}  // namespace sgn::detail
+}  // namespace sgn

@@ -8,7 +8,7 @@
 namespace sgn::detail {
 
 Node::Node(std::unique_ptr<Element> element, Placement placement, RunControl& control)
-    : element_(std::move(element)), name_(element_->name()), placement_(placement), control_(control), waker_(&control.main_waker) {
+    : element_(std::move(element)), name_(element_->name()), placement_(placement), control_(control), waker_(control.main_waker) {
   pid_ = ::getpid();
 }
 
@@ -32,6 +32,8 @@ StepResult Node::step() {
     const StepResult result = element_->step(*this);
     if (result != StepResult::Done) return result;
     phase_ = Phase::Draining;
+    ended_.store(true, std::memory_order_release);
+    control_.main_waker->notify();
   }
   if (phase_ == Phase::Draining) {
     if (!publish_eos(false)) return StepResult::WaitOutput;
@@ -94,7 +96,11 @@ bool Node::pop(std::size_t index, Frame& out) {
 
 FrameWriter Node::loan(std::size_t output, std::size_t bytes) {
   OutputPort& out = outputs.at(output);
-  current_pad_ = out.pad;
+  if (inputs.empty()) {
+    // A source's failures are about the frame it is making; others' about the one they took in.
+    current_pad_ = out.pad;
+    current_sequence_ = out.next_sequence;
+  }
   return out.allocator->loan(bytes, out.what);
 }
 

@@ -25,8 +25,16 @@ std::size_t Pipeline::Impl::index_of(std::string_view name) const {
   throw ValidationError(fmt::format("no element named '{}' in the pipeline", name));
 }
 
+const Element& Pipeline::Impl::element_at(std::size_t index) const {
+  const Entry& entry = entries[index];
+  if (!entry.element) {
+    throw Error(fmt::format("element '{}' is held by a run (still running, or stuck in a worker that did not end)", entry.name));
+  }
+  return *entry.element;
+}
+
 std::string Pipeline::Impl::pad_name(std::size_t entry, std::size_t pad, bool output) const {
-  const Element& e = *entries[entry].element;
+  const Element& e = element_at(entry);
   return fmt::format("{}:{}", e.name(), output ? e.outputs()[pad].name : e.inputs()[pad].name);
 }
 
@@ -125,8 +133,8 @@ Pipeline& Pipeline::link(std::string_view from, std::string_view to) {
   const PadRef dst = split_pad(to);
   const std::size_t from_index = impl_->index_of(src.element);
   const std::size_t to_index = impl_->index_of(dst.element);
-  const Element& producer = *impl_->entries[from_index].element;
-  const Element& consumer = *impl_->entries[to_index].element;
+  const Element& producer = impl_->element_at(from_index);
+  const Element& consumer = impl_->element_at(to_index);
   const std::size_t from_pad = resolve_pad(producer, src.pad, true);
   const std::size_t to_pad = resolve_pad(consumer, dst.pad, false);
   const PadSpec& out = producer.outputs()[from_pad];
@@ -151,10 +159,11 @@ void Pipeline::validate() const {
   if (impl.entries.empty()) throw ValidationError("the pipeline has no elements");
   if (impl.options.queue_maxsize == 0) throw ValidationError("queue_maxsize must be at least 1");
   bool has_sink = false;
+  for (std::size_t i = 0; i < impl.entries.size(); ++i) has_sink = has_sink || impl.element_at(i).outputs().empty();
+  if (!has_sink) throw ValidationError("the pipeline has no sink (an element without output pads)");
   for (std::size_t i = 0; i < impl.entries.size(); ++i) {
     const auto& entry = impl.entries[i];
-    const Element& e = *entry.element;
-    if (e.outputs().empty()) has_sink = true;
+    const Element& e = impl.element_at(i);
     for (std::size_t p = 0; p < e.inputs().size(); ++p) {
       const bool linked = std::any_of(impl.links.begin(), impl.links.end(),
                                       [&](const Impl::Link& l) { return l.to == i && l.to_pad == p; });
@@ -183,19 +192,14 @@ void Pipeline::validate() const {
           "element '{}': placement 'process' is not available in this build; use 'thread'", e.name()));
     }
   }
-  if (!has_sink) throw ValidationError("the pipeline has no sink (an element without output pads)");
   impl.topological_order();
 }
 
 RunReport Pipeline::run() {
   validate();
   if (impl_->has_run) {
-    for (auto& entry : impl_->entries) {
-      if (!entry.element) {
-        throw Error(fmt::format("element '{}' is still held by a worker that did not end", entry.name));
-      }
-      entry.element = registry().make(entry.type_name, entry.name, entry.properties);
-    }
+    // Fresh elements: a run leaves its elements in their end state.
+    for (auto& entry : impl_->entries) entry.element = registry().make(entry.type_name, entry.name, entry.properties);
   }
   impl_->has_run = true;
   return detail::execute(*impl_);
@@ -203,6 +207,7 @@ RunReport Pipeline::run() {
 
 void Pipeline::request_shutdown() noexcept {
   if (detail::RunControl* control = impl_->active.load()) {
+    control->interrupted.store(true);
     control->eos_requested.store(true);
     control->notify_all();
   }
@@ -210,16 +215,13 @@ void Pipeline::request_shutdown() noexcept {
 
 void Pipeline::request_stop() noexcept {
   if (detail::RunControl* control = impl_->active.load()) {
+    control->interrupted.store(true);
     control->stop_requested.store(true);
     control->notify_all();
   }
 }
 
-const Element& Pipeline::element(std::string_view name) const {
-  const auto& entry = impl_->entries[impl_->index_of(name)];
-  if (!entry.element) throw Error(fmt::format("element '{}' is held by a running pipeline", name));
-  return *entry.element;
-}
+const Element& Pipeline::element(std::string_view name) const { return impl_->element_at(impl_->index_of(name)); }
 
 std::vector<std::string> Pipeline::element_names() const {
   std::vector<std::string> names;

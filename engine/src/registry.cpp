@@ -26,7 +26,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-Registry& Registry::add(ElementType type) {
+Registry& Registry::add(ElementType type, std::type_index made_of) {
   const auto& reserved = reserved_property_names();
   for (const auto& spec : type.info.properties) {
     if (std::find(reserved.begin(), reserved.end(), spec.name) != reserved.end()) {
@@ -34,8 +34,12 @@ Registry& Registry::add(ElementType type) {
                                       type.info.type_name, spec.name));
     }
   }
-  const std::string name = type.info.type_name;
-  types_.insert_or_assign(name, std::move(type));
+  if (auto it = types_.find(type.info.type_name); it != types_.end()) {
+    if (made_of != std::type_index(typeid(void)) && it->second.made_of == made_of) return *this;
+    throw Error(fmt::format("element type '{}' is already registered (by another type)", type.info.type_name));
+  }
+  std::string name = type.info.type_name;
+  types_.emplace(std::move(name), Entry{std::move(type), made_of});
   return *this;
 }
 
@@ -48,12 +52,12 @@ const ElementType& Registry::at(std::string_view type_name) const {
     throw ValidationError(fmt::format("no element type '{}'{}", type_name,
                                       hint.empty() ? "" : fmt::format(" (did you mean '{}'?)", hint)));
   }
-  return it->second;
+  return it->second.type;
 }
 
 std::vector<std::string> Registry::names() const {
   std::vector<std::string> out;
-  for (const auto& [name, type] : types_) out.push_back(name);
+  for (const auto& [name, entry] : types_) out.push_back(name);
   return out;
 }
 
@@ -67,7 +71,7 @@ std::unique_ptr<Element> Registry::make(std::string_view type_name, std::string 
 std::string Registry::suggest(std::string_view unknown) const {
   std::string best;
   std::size_t best_distance = std::max<std::size_t>(2, unknown.size() / 3) + 1;
-  for (const auto& [name, type] : types_) {
+  for (const auto& [name, entry] : types_) {
     const std::size_t d = edit_distance(unknown, name);
     if (d < best_distance || (name.find(unknown) != std::string::npos && best.empty())) {
       best_distance = std::min(d, best_distance);

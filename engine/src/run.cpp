@@ -56,7 +56,7 @@ void worker_main(std::shared_ptr<RunState> state, Worker* worker) {
   node.finish();
   node.close_outputs();
   worker->done.store(true, std::memory_order_release);
-  control.main_waker.notify();
+  control.main_waker->notify();
 }
 
 std::string where(const Node& node) {
@@ -119,9 +119,9 @@ std::shared_ptr<RunState> build(Pipeline::Impl& impl) {
       state->pools.push_back(std::move(pool));
     }
   }
-  state->control.all_wakers.push_back(&state->control.main_waker);
+  state->control.all_wakers.push_back(&*state->control.main_waker);
   for (auto& node : state->nodes) {
-    if (&node->waker() != &state->control.main_waker) state->control.all_wakers.push_back(&node->waker());
+    if (&node->waker() != &*state->control.main_waker) state->control.all_wakers.push_back(&node->waker());
   }
   return state;
 }
@@ -137,6 +137,7 @@ bool step_main_nodes(RunState& state) {
   for (auto& node : state.nodes) {
     if (node->placement() != Placement::Main || node->finished()) continue;
     for (int k = 0; k < kStepsPerVisit; ++k) {
+      if (state.control.stop_requested.load(std::memory_order_relaxed)) return progress;
       StepResult result;
       try {
         result = node->step();
@@ -158,6 +159,12 @@ bool step_main_nodes(RunState& state) {
     }
   }
   return progress;
+}
+
+// True once every sink has ended, by EOS or by ending early.
+bool sinks_ended(const RunState& state) {
+  return std::all_of(state.nodes.begin(), state.nodes.end(),
+                     [](const auto& n) { return !n->outputs.empty() || n->ended(); });
 }
 
 bool main_nodes_finished(const RunState& state) {
@@ -207,10 +214,15 @@ RunReport execute(Pipeline::Impl& impl) {
   std::optional<std::chrono::steady_clock::time_point> drain_deadline;
   std::string drain_stragglers;  // named when a shutdown drain outlived the join timeout
   while (!control.failed.load() && !control.stop_requested.load()) {
-    const auto seen = control.main_waker.epoch();
+    const auto seen = control.main_waker->epoch();
     const bool progress = step_main_nodes(*state);
     if (control.failed.load()) break;
     if (main_nodes_finished(*state) && all_workers_done(*state)) break;
+    if (!control.eos_requested.load() && sinks_ended(*state)) {
+      // Nobody consumes any more: let the sources end so upstream drains and stops.
+      control.eos_requested.store(true);
+      control.notify_all();
+    }
     if (control.eos_requested.load() && !drain_deadline) {
       drain_deadline = std::chrono::steady_clock::now() + join_timeout;
     }
@@ -225,7 +237,7 @@ RunReport execute(Pipeline::Impl& impl) {
       }
       break;
     }
-    if (!progress) control.main_waker.wait(seen, kIdleWait);
+    if (!progress) control.main_waker->wait(seen, kIdleWait);
   }
 
   // Teardown: stop whatever still runs, wait for workers up to the join timeout.
@@ -236,9 +248,9 @@ RunReport execute(Pipeline::Impl& impl) {
   }
   const auto join_deadline = std::chrono::steady_clock::now() + join_timeout;
   while (!all_workers_done(*state) && std::chrono::steady_clock::now() < join_deadline) {
-    const auto seen = control.main_waker.epoch();
+    const auto seen = control.main_waker->epoch();
     if (all_workers_done(*state)) break;
-    control.main_waker.wait(seen, std::chrono::milliseconds(10));
+    control.main_waker->wait(seen, std::chrono::milliseconds(10));
   }
   std::vector<const Node*> stuck;
   for (auto& worker : state->workers) {
@@ -259,7 +271,7 @@ RunReport execute(Pipeline::Impl& impl) {
   RunReport report;
   report.elapsed = std::chrono::steady_clock::now() - started;
   report.stopped = !drained && drain_stragglers.empty() && !control.failed.load();
-  report.interrupted = control.eos_requested.load() || report.stopped;
+  report.interrupted = control.interrupted.load();
 
   const bool any_stuck = !stuck.empty();
   if (!any_stuck) {
@@ -273,11 +285,11 @@ RunReport execute(Pipeline::Impl& impl) {
       }
     }
   }
-  for (auto& node : state->nodes) report.elements.push_back(node->stats());
-  std::sort(report.elements.begin(), report.elements.end(), [&](const auto& a, const auto& b) {
-    return impl.index_of(a.name) < impl.index_of(b.name);
-  });
   if (!any_stuck) {
+    for (auto& node : state->nodes) report.elements.push_back(node->stats());
+    std::sort(report.elements.begin(), report.elements.end(), [&](const auto& a, const auto& b) {
+      return impl.index_of(a.name) < impl.index_of(b.name);
+    });
     for (auto& node : state->nodes) {
       const std::size_t index = impl.index_of(node->name());
       impl.entries[index].element = node->release_element();
@@ -285,7 +297,9 @@ RunReport execute(Pipeline::Impl& impl) {
   }
 
   for (auto& node : state->nodes) {
-    if (node->error) throw_node_error(*node);
+    // A stuck worker may still write its node: only nodes known to be done are read.
+    const bool is_stuck = std::find(stuck.begin(), stuck.end(), node.get()) != stuck.end();
+    if (!is_stuck && node->error) throw_node_error(*node);
   }
   if (any_stuck) {
     std::string names;

@@ -15,6 +15,7 @@ extern "C" void on_signal(int) {
   const int n = g_count.fetch_add(1) + 1;
   RunControl* control = g_target.load();
   if (!control) return;
+  control->interrupted.store(true);
   if (n == 1) {
     control->eos_requested.store(true);
   } else {

@@ -15,7 +15,7 @@ inline void cpu_relax() noexcept { __builtin_ia32_pause(); }
 void Waker::notify() noexcept {
   epoch_.fetch_add(1, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) != 0) {
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE_PRIVATE, INT32_MAX,
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE, INT32_MAX,
             nullptr, nullptr, 0);
   }
 }
@@ -29,7 +29,7 @@ void Waker::wait(std::uint32_t seen, std::chrono::nanoseconds timeout) noexcept 
   if (epoch_.load(std::memory_order_seq_cst) == seen) {
     const auto ns = timeout.count() > 0 ? timeout.count() : 0;
     timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT_PRIVATE, seen, &ts,
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAIT, seen, &ts,
             nullptr, 0);
   }
   sleepers_.fetch_sub(1, std::memory_order_seq_cst);

@@ -10,6 +10,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -17,28 +20,32 @@
 
 namespace sgn::test {
 
-/// Emits `count` Bytes frames whose payload is the 8-byte frame index; a gap every `gap_every`.
+/// Emits `count` Bytes frames (-1: until EOS is requested) whose payload is the 8-byte
+/// frame index; a gap every `gap_every`.
 class CountSource final : public Source<schema::Bytes> {
  public:
   static ElementInfo describe() {
     return {"test-count-source",
             "emits numbered frames",
-            {property<std::int64_t>("count", 10, "frames to emit", 0),
+            {property<std::int64_t>("count", 10, "frames to emit (-1: unbounded)", -1),
              property<std::int64_t>("gap_every", 0, "emit a gap instead of every Nth frame (0: never)", 0),
              property<std::int64_t>("bytes", 8, "payload bytes", 8),
-             property<std::int64_t>("sleep_us", 0, "pause before each frame", 0)}};
+             property<std::int64_t>("sleep_us", 0, "pause before each frame", 0),
+             property<std::int64_t>("throw_at", -1, "frame index that throws")}};
   }
   explicit CountSource(const ElementArgs& args)
       : Source(args),
         count_(properties().get<std::int64_t>("count")),
         gap_every_(properties().get<std::int64_t>("gap_every")),
         bytes_(properties().get<std::size_t>("bytes")),
-        sleep_us_(properties().get<std::int64_t>("sleep_us")) {}
+        sleep_us_(properties().get<std::int64_t>("sleep_us")),
+        throw_at_(properties().get<std::int64_t>("throw_at")) {}
   std::size_t max_output_bytes() const override { return bytes_ + 64; }
   Flow produce(schema::Bytes::Builder out, Context&) override {
     if (count_ >= 0 && next_ >= count_) return Flow::Eos;
     if (sleep_us_) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us_));
     const std::int64_t index = next_++;
+    if (index == throw_at_) throw std::runtime_error("test-count-source cannot make frame " + std::to_string(index));
     if (gap_every_ && index % gap_every_ == gap_every_ - 1) return Flow::Gap;
     auto data = out.initData(static_cast<unsigned>(bytes_));
     std::memcpy(data.begin(), &index, sizeof index);
@@ -49,6 +56,7 @@ class CountSource final : public Source<schema::Bytes> {
   std::int64_t count_, gap_every_;
   std::size_t bytes_;
   std::int64_t sleep_us_;
+  std::int64_t throw_at_;
   std::int64_t next_ = 0;
 };
 
@@ -57,6 +65,9 @@ struct SinkRecord {
   std::mutex mutex;
   std::vector<std::uint64_t> sequences;  // data frames
   std::vector<std::int64_t> payload_index;
+  std::vector<const void*> headers;         // where each data frame lived (sharing checks)
+  std::vector<std::uint64_t> gap_sequences;
+  std::vector<std::uint64_t> all_sequences;  // data and gap frames, in arrival order
   std::uint64_t gaps = 0;
   bool eos = false;
   static SinkRecord& named(const std::string& name) {
@@ -71,35 +82,45 @@ struct SinkRecord {
     std::lock_guard lock(mutex);
     sequences.clear();
     payload_index.clear();
+    headers.clear();
+    gap_sequences.clear();
+    all_sequences.clear();
     gaps = 0;
     eos = false;
   }
 };
 
-/// Records every frame into SinkRecord::named(record).
+/// Records every frame into SinkRecord::named(record); returns Flow::Eos after `eos_after` frames.
 class CheckSink final : public Sink<schema::Bytes> {
  public:
   static ElementInfo describe() {
     return {"test-check-sink", "records what it receives",
             {property<std::string>("record", "default", "record name"),
-             property<std::int64_t>("sleep_us", 0, "pause per frame", 0)}};
+             property<std::int64_t>("sleep_us", 0, "pause per frame", 0),
+             property<std::int64_t>("eos_after", -1, "end early after this many frames (-1: never)", -1)}};
   }
   explicit CheckSink(const ElementArgs& args)
       : Sink(args),
         record_(SinkRecord::named(properties().get<std::string>("record"))),
-        sleep_us_(properties().get<std::int64_t>("sleep_us")) {}
+        sleep_us_(properties().get<std::int64_t>("sleep_us")),
+        eos_after_(properties().get<std::int64_t>("eos_after")) {}
   Flow consume(schema::Bytes::Reader in, Context& ctx) override {
     if (sleep_us_) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us_));
     std::int64_t index = -1;
     if (in.getData().size() >= 8) std::memcpy(&index, in.getData().begin(), 8);
     std::lock_guard lock(record_.mutex);
     record_.sequences.push_back(ctx.input_header()->sequence);
+    record_.all_sequences.push_back(ctx.input_header()->sequence);
     record_.payload_index.push_back(index);
-    return Flow::Ok;
+    record_.headers.push_back(ctx.input_header());
+    ++consumed_;
+    return eos_after_ >= 0 && consumed_ >= eos_after_ ? Flow::Eos : Flow::Ok;
   }
-  void gap(const FrameHeader&, Context&) override {
+  void gap(const FrameHeader& header, Context&) override {
     std::lock_guard lock(record_.mutex);
     ++record_.gaps;
+    record_.gap_sequences.push_back(header.sequence);
+    record_.all_sequences.push_back(header.sequence);
   }
   void finish() override {
     std::lock_guard lock(record_.mutex);
@@ -109,6 +130,8 @@ class CheckSink final : public Sink<schema::Bytes> {
  private:
   SinkRecord& record_;
   std::int64_t sleep_us_;
+  std::int64_t eos_after_;
+  std::int64_t consumed_ = 0;
 };
 
 /// Copies Bytes through; throws at frame `throw_at`; sleeps `stall_ms` at frame `stall_at`.
@@ -124,13 +147,30 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
       : Transform(args),
         throw_at_(properties().get<std::int64_t>("throw_at")),
         stall_at_(properties().get<std::int64_t>("stall_at")),
-        stall_ms_(properties().get<std::int64_t>("stall_ms")) {}
+        stall_ms_(properties().get<std::int64_t>("stall_ms")) {
+    ++live();
+  }
+  ~TestTransform() override { --live(); }
   Flow process(schema::Bytes::Reader in, schema::Bytes::Builder out, Context&) override {
     const std::int64_t index = seen_++;
     if (index == throw_at_) throw std::out_of_range("test-transform refuses frame " + std::to_string(index));
-    if (index == stall_at_) std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms_));
+    if (index == stall_at_) {
+      ++stalling();
+      std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms_));
+      --stalling();
+    }
     out.setData(in.getData());
     return Flow::Ok;
+  }
+  /// Instances alive (a detached worker may still hold one).
+  static std::atomic<int>& live() {
+    static std::atomic<int> count{0};
+    return count;
+  }
+  /// Instances inside their stall right now.
+  static std::atomic<int>& stalling() {
+    static std::atomic<int> count{0};
+    return count;
   }
 
  private:
@@ -138,8 +178,44 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
   std::int64_t seen_ = 0;
 };
 
+/// A WorkerElement that owns its loop: forwards data frames, counting them in its
+/// state, and tags each payload with that count; forwards gaps; ends on EOS or a stop.
+class CountingWorker final : public WorkerElement {
+ public:
+  static ElementInfo describe() { return {"test-counting-worker", "forwards frames from its own loop", {}}; }
+  explicit CountingWorker(const ElementArgs& args)
+      : WorkerElement(args, {{"in", schema_type<schema::Bytes>()}}, {{"out", schema_type<schema::Bytes>()}}) {}
+  static std::atomic<std::int64_t>& last_count() {
+    static std::atomic<std::int64_t> count{0};
+    return count;
+  }
+
+ protected:
+  void run(WorkerContext& ctx) override {
+    InputPad in = ctx.input();
+    OutputPad out = ctx.output("out");
+    auto& count = ctx.state<std::int64_t>();
+    while (!ctx.should_stop()) {
+      std::optional<Frame> frame = in.pull();
+      if (!frame || frame->eos()) break;
+      if (frame->gap()) {
+        if (!out.push_gap(frame->header().timestamp_ns)) break;
+        continue;
+      }
+      auto view = frame->read<schema::Bytes>("test-counting-worker:in");
+      FrameWriter writer = out.loan(view->totalSize().wordCount * 8 + 64);
+      writer.init<schema::Bytes>().setData(view->getData());
+      writer.header().sequence = frame->header().sequence;
+      writer.header().timestamp_ns = frame->header().timestamp_ns;
+      ++count;
+      if (!out.push(std::move(writer))) break;
+    }
+    last_count() = ctx.state<std::int64_t>();
+  }
+};
+
 inline void register_test_elements(Registry& registry) {
-  registry.add<CountSource>().add<CheckSink>().add<TestTransform>();
+  registry.add<CountSource>().add<CheckSink>().add<TestTransform>().add<CountingWorker>();
 }
 
 }  // namespace sgn::test

@@ -51,6 +51,8 @@ class FrameStorage {
   virtual void set_dirty_bytes(std::size_t bytes) noexcept = 0;
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
+  /// Handles sharing this storage (a hint when other threads hold handles too).
+  std::uint32_t ref_count() const noexcept { return refs_.load(std::memory_order_acquire); }
   void release() noexcept {
     if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle();
   }
@@ -112,6 +114,10 @@ class Frame {
   /// The payload segment, `header().message_bytes` long.
   const std::byte* payload() const noexcept { return storage_->payload(); }
   std::size_t capacity() const noexcept { return storage_->capacity(); }
+  /// The storage behind the frame (transports use it to publish without a copy).
+  const FrameStorage* storage() const noexcept { return storage_; }
+  /// No other handle shares this frame.
+  bool unique() const noexcept { return storage_ && storage_->ref_count() == 1; }
 
   /// Reads the payload as T in place. Throws TypeMismatchError if it is another type,
   /// or FrameError for an EOS or gap frame (they carry no payload).
@@ -156,6 +162,9 @@ class FrameWriter {
   }
   /// The underlying Cap'n Proto builder (one segment over the storage).
   capnp::MessageBuilder& message();
+  /// Instead of building a message, copies a finished one: its single segment of `bytes`
+  /// (whole words) and the schema id of its root. finish() seals it. For stored frames.
+  void copy_message(const std::byte* segment, std::size_t bytes, std::uint64_t schema_id);
 
   /// Seals the header (size, flags) and hands the frame over for publishing.
   Frame finish(std::uint32_t flags = 0);
@@ -163,6 +172,7 @@ class FrameWriter {
  private:
   FrameStorage* storage_ = nullptr;
   std::unique_ptr<detail::SegmentBuilder> builder_;
+  std::size_t copied_bytes_ = 0;
   std::string what_;
 };
 

@@ -7,6 +7,8 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <typeindex>
+#include <typeinfo>
 #include <vector>
 
 #include "sgn/element.hpp"
@@ -30,14 +32,17 @@ struct ElementType {
 class Registry {
  public:
   /// Registers T, which has `static ElementInfo describe()` and a constructor from ElementArgs.
-  /// Registering the same name twice with a different type is an error.
+  /// Registering the same name twice with a different type is an error (sgn::Error);
+  /// registering the same T again changes nothing.
   template <class T>
   Registry& add() {
     return add(ElementType{T::describe(), [](const ElementArgs& args) -> std::unique_ptr<Element> {
                              return std::make_unique<T>(args);
-                           }});
+                           }},
+               std::type_index(typeid(T)));
   }
-  Registry& add(ElementType type);
+  /// Registers a type made by hand; its name must not be registered yet.
+  Registry& add(ElementType type) { return add(std::move(type), std::type_index(typeid(void))); }
 
   bool contains(std::string_view type_name) const;
   /// Throws ValidationError with a "did you mean" hint for an unknown name.
@@ -54,7 +59,12 @@ class Registry {
   static Registry& global();
 
  private:
-  std::map<std::string, ElementType, std::less<>> types_;
+  Registry& add(ElementType type, std::type_index made_of);
+  struct Entry {
+    ElementType type;
+    std::type_index made_of;  // typeid(void) for types made by hand
+  };
+  std::map<std::string, Entry, std::less<>> types_;
 };
 
 }  // namespace sgn

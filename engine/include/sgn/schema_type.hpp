@@ -15,12 +15,20 @@ struct SchemaType {
   friend bool operator==(const SchemaType& a, const SchemaType& b) { return a.id == b.id; }
 };
 
+namespace detail {
+/// Keeps `type` in a process-wide table so a bare schema id can be named later.
+const SchemaType& remember_schema(SchemaType type);
+}  // namespace detail
+
 /// The SchemaType of a generated Cap'n Proto struct T.
 template <class T>
 const SchemaType& schema_type() {
-  static const SchemaType type{capnp::typeId<T>(),
-                               capnp::Schema::from<T>().getShortDisplayName().cStr()};
+  static const SchemaType& type = detail::remember_schema(
+      {capnp::typeId<T>(), capnp::Schema::from<T>().getShortDisplayName().cStr()});
   return type;
 }
+
+/// The name of a schema id whose type this process has used, else the id in hex.
+std::string schema_name(std::uint64_t id);
 
 }  // namespace sgn

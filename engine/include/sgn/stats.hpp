@@ -32,7 +32,7 @@ struct RunReport {
   std::vector<ElementStats> elements;  ///< in the order elements were added
   std::chrono::nanoseconds elapsed{0};
   bool stopped = false;      ///< ended by a stop request rather than EOS
-  bool interrupted = false;  ///< a signal asked the pipeline to end
+  bool interrupted = false;  ///< a signal, request_shutdown() or request_stop() asked it to end
   const ElementStats* find(const std::string& name) const;
 };
 

@@ -4,6 +4,7 @@
 // implements both in memory; process mode implements them over shared memory.
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 
 #include "sgn/frame.hpp"
@@ -27,7 +28,12 @@ class FrameChannel {
   virtual bool closed() const noexcept = 0;
   /// Who to wake: the consumer when a frame arrives, the producer when room appears.
   virtual void set_wakers(Waker* consumer, Waker* producer) noexcept = 0;
+  /// Payload copies this channel made (0 for every zero-copy path).
+  virtual std::uint64_t copies() const noexcept { return 0; }
 };
+
+/// Thrown inside a worker when a stop request interrupts a wait (not an error).
+struct StopRequested {};
 
 /// Loans storage for frames.
 class FrameAllocator {

@@ -1,27 +1,8 @@
 #pragma once
-// Log-linear latency histogram (8 sub-buckets per power of two, ~12% resolution),
-// cheap enough to record every frame.
+// The histogram is public (sgn/latency_histogram.hpp); engine code names it here.
 
-#include <array>
-#include <cstdint>
+#include "sgn/latency_histogram.hpp"
 
 namespace sgn::detail {
-
-class LatencyHistogram {
- public:
-  void record(std::int64_t ns) noexcept;
-  /// The q-quantile (0..1) in ns; 0 when empty.
-  double quantile(double q) const noexcept;
-  std::uint64_t count() const noexcept { return count_; }
-  void merge(const LatencyHistogram& other) noexcept;
-
- private:
-  static constexpr int kSubBits = 3;
-  static constexpr int kBuckets = 64 << kSubBits;
-  static int bucket_of(std::uint64_t ns) noexcept;
-  static double bucket_mid(int bucket) noexcept;
-  std::array<std::uint64_t, kBuckets> counts_{};
-  std::uint64_t count_ = 0;
-};
-
+using LatencyHistogram = sgn::LatencyHistogram;
 }  // namespace sgn::detail

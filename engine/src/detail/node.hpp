@@ -23,7 +23,9 @@ struct RunControl {
   std::atomic<bool> eos_requested{false};   // sources end with EOS, the pipeline drains
   std::atomic<bool> stop_requested{false};  // everything ends now
   std::atomic<bool> failed{false};
-  Waker main_waker;
+  std::atomic<bool> interrupted{false};     // a signal or a request from outside asked to end
+  Waker local_main_waker;
+  Waker* main_waker = &local_main_waker;  // in process mode: the main process's shared waker
   std::vector<Waker*> all_wakers;  // fixed before run starts; notified on requests
   void notify_all() noexcept {
     for (Waker* w : all_wakers) w->notify();
@@ -59,6 +61,8 @@ class Node {
   RunControl& control() const noexcept { return control_; }
   Waker& waker() noexcept { return *waker_; }
   void use_own_waker() { own_waker_ = std::make_unique<Waker>(); waker_ = own_waker_.get(); }
+  /// Sleeps on `waker` (a shared one, in process mode) instead.
+  void use_waker(Waker* waker) noexcept { waker_ = waker; }
 
   std::vector<InputPort> inputs;
   std::vector<OutputPort> outputs;
@@ -68,6 +72,9 @@ class Node {
   void start();
   void finish() noexcept;
   bool finished() const noexcept { return phase_ == Phase::Finished; }
+  /// The element's own work is over (EOS, or it ended early); it may still be draining.
+  /// Safe to read from any thread.
+  bool ended() const noexcept { return ended_.load(std::memory_order_acquire); }
   /// The pad that was being served when an exception left the element.
   const std::string& current_pad() const noexcept { return current_pad_; }
   std::uint64_t current_sequence() const noexcept { return current_sequence_; }
@@ -105,6 +112,7 @@ class Node {
   std::unique_ptr<Waker> own_waker_;
   Waker* waker_;
   Phase phase_ = Phase::Running;
+  std::atomic<bool> ended_{false};
   std::string current_pad_;
   std::uint64_t current_sequence_ = 0;
   bool finished_called_ = false;

@@ -34,6 +34,8 @@ struct Pipeline::Impl {
 
   Registry& registry() const { return options.registry ? *options.registry : Registry::global(); }
   std::size_t index_of(std::string_view name) const;  // throws ValidationError
+  /// The element of entry `index`; throws Error while a worker that did not end holds it.
+  const Element& element_at(std::size_t index) const;
   /// Indices of entries in an order where every producer comes before its consumers.
   std::vector<std::size_t> topological_order() const;  // throws ValidationError on a cycle
   std::string pad_name(std::size_t entry, std::size_t pad, bool output) const;

@@ -1,7 +1,8 @@
 #pragma once
 // A futex-backed wake-up counter: waiters take epoch(), check their condition,
 // then wait(epoch) — any notify() after epoch() ends the wait, so none is lost.
-// notify() is async-signal-safe.
+// notify() is async-signal-safe. Shared futex operations: a Waker placed in a
+// shared-memory segment wakes sleepers in other processes too.
 
 #include <atomic>
 #include <chrono>

@@ -1,0 +1,50 @@
+#include "process/control_block.hpp"
+
+#include <fmt/format.h>
+
+#include <new>
+
+#include "sgn/error.hpp"
+
+namespace sgn::detail {
+namespace {
+constexpr std::size_t kHeaderBytes = 64;
+}
+
+std::size_t ControlBlock::bytes_for(std::uint32_t nodes, std::uint32_t links) {
+  return kHeaderBytes + nodes * sizeof(SharedWaker) + links * sizeof(LinkCounters);
+}
+
+ControlBlock ControlBlock::create(const std::string& name, std::uint32_t nodes, std::uint32_t links) {
+  ControlBlock block;
+  block.segment_ = ShmSegment::create(name, bytes_for(nodes, links));
+  auto* base = static_cast<std::byte*>(block.segment_.data());
+  for (std::uint32_t i = 0; i < nodes; ++i) new (base + kHeaderBytes + i * sizeof(SharedWaker)) SharedWaker();
+  for (std::uint32_t i = 0; i < links; ++i) {
+    new (base + kHeaderBytes + nodes * sizeof(SharedWaker) + i * sizeof(LinkCounters)) LinkCounters();
+  }
+  *block.header() = Header{kMagic, nodes, links};
+  return block;
+}
+
+ControlBlock ControlBlock::open(const std::string& name) {
+  ControlBlock block;
+  block.segment_ = ShmSegment::open(name, true);
+  if (block.segment_.size() < kHeaderBytes || block.header()->magic != kMagic ||
+      block.segment_.size() < bytes_for(block.header()->nodes, block.header()->links)) {
+    throw Error(fmt::format("shared-memory segment '{}' is not an sgn control block", name));
+  }
+  return block;
+}
+
+Waker& ControlBlock::waker(std::uint32_t node) const {
+  auto* base = static_cast<std::byte*>(segment_.data()) + kHeaderBytes;
+  return std::launder(reinterpret_cast<SharedWaker*>(base + node * sizeof(SharedWaker)))->waker;
+}
+
+LinkCounters& ControlBlock::link(std::uint32_t index) const {
+  auto* base = static_cast<std::byte*>(segment_.data()) + kHeaderBytes + nodes() * sizeof(SharedWaker);
+  return *std::launder(reinterpret_cast<LinkCounters*>(base + index * sizeof(LinkCounters)));
+}
+
+}  // namespace sgn::detail

@@ -1,0 +1,34 @@
+#pragma once
+// The control topics of one pipeline instance: Command (main -> workers) and
+// Status (workers -> main), Cap'n Proto messages in small iceoryx chunks.
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <capnp/message.h>
+#include <sgn/schemas/control.capnp.h>
+
+namespace sgn::detail {
+
+/// One direction of control traffic: publishes and/or polls messages of type T.
+class ControlTopic {
+ public:
+  enum class Role { Publish, Subscribe };
+  ControlTopic(const std::string& instance, const std::string& event, Role role);
+  ~ControlTopic();
+  ControlTopic(const ControlTopic&) = delete;
+  ControlTopic& operator=(const ControlTopic&) = delete;
+
+  /// Publishes the message `build` fills in.
+  void publish(const std::function<void(capnp::MessageBuilder&)>& build);
+  /// Hands each queued message to `read`; returns how many.
+  int poll(const std::function<void(capnp::MessageReader&)>& read);
+  bool connected() const;
+
+ private:
+  struct Port;
+  std::unique_ptr<Port> port_;
+};
+
+}  // namespace sgn::detail

@@ -1,0 +1,241 @@
+#include "process/iox_transport.hpp"
+
+#include <fmt/format.h>
+
+#include <cstring>
+#include <thread>
+
+#include "iceoryx_posh/mepoo/chunk_header.hpp"
+#include "iceoryx_posh/popo/untyped_publisher.hpp"
+#include "iceoryx_posh/popo/untyped_subscriber.hpp"
+#include "process/iox_service.hpp"
+#include "sgn/error.hpp"
+
+namespace sgn::detail {
+namespace {
+
+constexpr std::uint64_t kMarkerMagic = 0x73676e2d64697274;  // "sgn-dirt"
+
+// After the FrameHeader: how many segment bytes a previous sgn frame may have left non-zero.
+struct ChunkMarker {
+  std::uint64_t magic;
+  std::uint64_t dirty_bytes;
+};
+static_assert(sizeof(FrameHeader) + sizeof(ChunkMarker) <= kChunkPrefixBytes);
+
+
+class ChunkStorage : public FrameStorage {
+ public:
+  explicit ChunkStorage(std::byte* chunk, std::size_t capacity) : chunk_(chunk), capacity_(capacity) {}
+  FrameHeader& header() noexcept override { return *reinterpret_cast<FrameHeader*>(chunk_); }
+  std::byte* payload() noexcept override { return chunk_ + kChunkPrefixBytes; }
+  std::size_t capacity() const noexcept override { return capacity_; }
+  std::size_t dirty_bytes() const noexcept override {
+    const ChunkMarker& m = marker();
+    return m.magic == kMarkerMagic ? m.dirty_bytes : capacity_;
+  }
+  void set_dirty_bytes(std::size_t bytes) noexcept override { marker() = ChunkMarker{kMarkerMagic, bytes}; }
+
+ protected:
+  ChunkMarker& marker() const noexcept { return *reinterpret_cast<ChunkMarker*>(chunk_ + sizeof(FrameHeader)); }
+  std::byte* chunk_;
+  std::size_t capacity_;
+};
+
+std::size_t user_payload_size(const void* payload) {
+  return iox::mepoo::ChunkHeader::fromUserPayload(payload)->userPayloadSize();
+}
+
+}  // namespace
+
+struct IoxOutput::Port {
+  Port(const iox::capro::ServiceDescription& service, const iox::popo::PublisherOptions& options)
+      : publisher(service, options) {}
+  iox::popo::UntypedPublisher publisher;
+};
+
+class IoxOutput::Loan final : public ChunkStorage {
+ public:
+  Loan(IoxOutput& owner, std::byte* chunk, std::size_t capacity) : ChunkStorage(chunk, capacity), owner_(owner) {}
+  IoxOutput* owner() const noexcept { return &owner_; }
+  void* chunk() const noexcept { return chunk_; }
+  /// Publishing hands the chunk to iceoryx: nothing to release afterwards.
+  void mark_published() noexcept { published_ = true; }
+
+ private:
+  void recycle() noexcept override {
+    if (!published_) owner_.port_->publisher.release(chunk_);
+    delete this;
+  }
+  IoxOutput& owner_;
+  bool published_ = false;
+};
+
+namespace {
+iox::popo::PublisherOptions lossless_publisher() {
+  iox::popo::PublisherOptions options;
+  options.historyCapacity = 0;
+  options.subscriberTooSlowPolicy = iox::popo::ConsumerTooSlowPolicy::WAIT_FOR_CONSUMER;
+  return options;
+}
+iox::popo::SubscriberOptions lossless_subscriber(std::size_t queue) {
+  iox::popo::SubscriberOptions options;
+  options.queueCapacity = queue;
+  options.historyRequest = 0;
+  options.queueFullPolicy = iox::popo::QueueFullPolicy::BLOCK_PRODUCER;
+  return options;
+}
+}  // namespace
+
+IoxOutput::IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links,
+                     std::size_t queue_maxsize, std::size_t largest_chunk_payload, const std::atomic<bool>* stop)
+    : port_(std::make_unique<Port>(sgn_service(topic.instance, topic.event), lossless_publisher())),
+      links_(std::move(links)),
+      block_(block),
+      queue_maxsize_(queue_maxsize),
+      largest_chunk_payload_(largest_chunk_payload),
+      stop_(stop) {}
+
+IoxOutput::~IoxOutput() = default;
+
+bool IoxOutput::connected() const { return port_->publisher.hasSubscribers(); }
+
+FrameWriter IoxOutput::loan(std::size_t message_bytes, const std::string& what) {
+  auto* chunk = loan_chunk(message_bytes, what);
+  const std::size_t capacity = user_payload_size(chunk) - kChunkPrefixBytes;
+  return FrameWriter(new Loan(*this, chunk, capacity), what);
+}
+
+std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& what) {
+  const std::size_t segment = (message_bytes + 7) / 8 * 8;
+  const std::size_t needed = segment + kChunkPrefixBytes;
+  if (needed > largest_chunk_payload_) {
+    throw FrameError(fmt::format("{}: a frame of {} bytes does not fit the largest shared-memory chunk ({} bytes "
+                                 "of payload); raise the largest mempool size in the RouDi config",
+                                 what, message_bytes, largest_chunk_payload_ - kChunkPrefixBytes));
+  }
+  for (int attempt = 0;; ++attempt) {
+    auto result = port_->publisher.loan(static_cast<std::uint32_t>(needed), kChunkAlignment);
+    if (!result.has_error()) return static_cast<std::byte*>(result.value());
+    const auto error = result.get_error();
+    if (error != iox::popo::AllocationError::RUNNING_OUT_OF_CHUNKS) {
+      throw Error(fmt::format("{}: iceoryx could not loan a chunk of {} bytes (allocation error {})", what, needed,
+                              static_cast<int>(error)));
+    }
+    // The pool is dry: chunks come back as consumers release them (backpressure).
+    if (stop_ && stop_->load(std::memory_order_relaxed)) throw StopRequested{};
+    std::this_thread::sleep_for(std::chrono::microseconds(attempt < 100 ? 20 : 500));
+  }
+}
+
+bool IoxOutput::has_space() const noexcept {
+  for (const Link& link : links_) {
+    const LinkCounters& c = block_.link(link.counter);
+    if (c.published.load(std::memory_order_relaxed) - c.consumed.load(std::memory_order_acquire) >= queue_maxsize_) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::size_t IoxOutput::size() const noexcept {
+  std::size_t most = 0;
+  for (const Link& link : links_) {
+    const LinkCounters& c = block_.link(link.counter);
+    most = std::max<std::size_t>(most, c.published.load() - c.consumed.load());
+  }
+  return most;
+}
+
+bool IoxOutput::try_push(Frame& frame) {
+  if (!has_space()) return false;
+  // Zero copy when the frame was loaned here, which is the case for every
+  // frame an element builds for this pad; anything else is copied once, counted.
+  auto* storage = const_cast<FrameStorage*>(frame.storage());
+  auto* loan = dynamic_cast<Loan*>(storage);
+  if (loan && loan->owner() == this && frame.unique()) {
+    loan->mark_published();
+    publish_chunk(loan->chunk());
+  } else {
+    const FrameHeader& h = frame.header();
+    auto* chunk = loan_chunk(h.message_bytes, "frame copied into shared memory");
+    std::memcpy(chunk, &h, sizeof h);
+    *reinterpret_cast<ChunkMarker*>(chunk + sizeof(FrameHeader)) = ChunkMarker{kMarkerMagic, h.message_bytes};
+    std::memcpy(chunk + kChunkPrefixBytes, frame.payload(), h.message_bytes);
+    publish_chunk(chunk);
+    ++copies_;
+  }
+  frame = Frame();
+  return true;
+}
+
+void IoxOutput::publish_chunk(void* payload) {
+  port_->publisher.publish(payload);
+  for (const Link& link : links_) {
+    block_.link(link.counter).published.fetch_add(1, std::memory_order_release);
+    link.consumer->notify();
+  }
+}
+
+struct IoxInput::Port {
+  Port(const iox::capro::ServiceDescription& service, const iox::popo::SubscriberOptions& options)
+      : subscriber(service, options) {}
+  iox::popo::UntypedSubscriber subscriber;
+};
+
+namespace {
+class Received final : public ChunkStorage {
+ public:
+  Received(IoxInput& owner, const void* chunk)
+      : ChunkStorage(static_cast<std::byte*>(const_cast<void*>(chunk)), user_payload_size(chunk) - kChunkPrefixBytes),
+        owner_(owner) {}
+
+ private:
+  void recycle() noexcept override {
+    owner_.release(chunk_);
+    delete this;
+  }
+  IoxInput& owner_;
+};
+}  // namespace
+
+IoxInput::IoxInput(const Topic& topic, const ControlBlock& block, std::uint32_t counter, Waker* producer,
+                   std::size_t queue_maxsize, std::string what)
+    : port_(std::make_unique<Port>(sgn_service(topic.instance, topic.event), lossless_subscriber(queue_maxsize))),
+      block_(block),
+      counter_(counter),
+      producer_(producer),
+      what_(std::move(what)) {}
+
+IoxInput::~IoxInput() = default;
+
+bool IoxInput::connected() const {
+  return port_->subscriber.getSubscriptionState() == iox::SubscribeState::SUBSCRIBED;
+}
+
+bool IoxInput::try_pop(Frame& out) {
+  std::unique_lock lock(release_mutex_);
+  auto result = port_->subscriber.take();
+  lock.unlock();
+  if (result.has_error()) {
+    if (result.get_error() == iox::popo::ChunkReceiveResult::NO_CHUNK_AVAILABLE) return false;
+    throw Error(fmt::format("{}: this element holds too many frames at once (iceoryx allows {} per input)", what_,
+                            iox::MAX_CHUNKS_HELD_PER_SUBSCRIBER_SIMULTANEOUSLY));
+  }
+  out = Frame(new Received(*this, result.value()));
+  block_.link(counter_).consumed.fetch_add(1, std::memory_order_release);
+  producer_->notify();
+  return true;
+}
+
+std::size_t IoxInput::size() const noexcept {
+  const LinkCounters& c = block_.link(counter_);
+  return c.published.load() - c.consumed.load();
+}
+
+void IoxInput::release(const void* payload) noexcept {
+  std::lock_guard lock(release_mutex_);
+  port_->subscriber.release(payload);
+}
+
+}  // namespace sgn::detail

@@ -1,0 +1,97 @@
+#pragma once
+// Frames over iceoryx: a frame is one chunk, [FrameHeader | marker | Cap'n Proto
+// segment], built in place by the producer and read in place by the consumers.
+// Only the chunk handle crosses processes. Room is credit-based (published vs
+// consumed counters in the control block), wake-ups go through the consumers'
+// and producer's shared wakers, and the iceoryx queues are lossless
+// (WAIT_FOR_CONSUMER + BLOCK_PRODUCER) as a second line of defence.
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "detail/channel.hpp"
+#include "process/control_block.hpp"
+
+namespace sgn::detail {
+
+/// Bytes before the Cap'n Proto segment in a chunk.
+constexpr std::size_t kChunkPrefixBytes = 64;
+/// Alignment of a chunk's payload.
+constexpr std::uint32_t kChunkAlignment = 64;
+
+/// Identifies a topic: ("sgn", <pipeline instance>, <event>).
+struct Topic {
+  std::string instance;
+  std::string event;
+};
+
+/// The producer side of one output pad: loans chunks and publishes them to every linked consumer.
+class IoxOutput final : public FrameAllocator, public FrameChannel {
+ public:
+  struct Link {
+    std::uint32_t counter;  // index in the control block
+    Waker* consumer;        // woken on publish
+  };
+  IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links, std::size_t queue_maxsize,
+            std::size_t largest_chunk_payload, const std::atomic<bool>* stop);
+  ~IoxOutput() override;
+
+  FrameWriter loan(std::size_t message_bytes, const std::string& what) override;
+  bool try_push(Frame& frame) override;
+  bool has_space() const noexcept override;
+  bool try_pop(Frame&) override { return false; }
+  std::size_t size() const noexcept override;
+  void close() noexcept override {}
+  bool closed() const noexcept override { return false; }
+  void set_wakers(Waker*, Waker*) noexcept override {}
+  std::uint64_t copies() const noexcept override { return copies_; }
+  /// Every linked consumer has subscribed.
+  bool connected() const;
+
+  class Loan;
+
+ private:
+  std::byte* loan_chunk(std::size_t message_bytes, const std::string& what);
+  void publish_chunk(void* payload);
+  struct Port;
+  std::unique_ptr<Port> port_;
+  std::vector<Link> links_;
+  const ControlBlock& block_;
+  std::size_t queue_maxsize_;
+  std::size_t largest_chunk_payload_;
+  const std::atomic<bool>* stop_;
+  std::uint64_t copies_ = 0;
+};
+
+/// The consumer side of one input pad.
+class IoxInput final : public FrameChannel {
+ public:
+  IoxInput(const Topic& topic, const ControlBlock& block, std::uint32_t counter, Waker* producer,
+           std::size_t queue_maxsize, std::string what);
+  ~IoxInput() override;
+
+  bool try_push(Frame&) override { return false; }
+  bool has_space() const noexcept override { return false; }
+  bool try_pop(Frame& out) override;
+  std::size_t size() const noexcept override;
+  void close() noexcept override {}
+  bool closed() const noexcept override { return false; }
+  void set_wakers(Waker*, Waker*) noexcept override {}
+  /// The subscription is live (the producer's publisher was found).
+  bool connected() const;
+  void release(const void* payload) noexcept;
+
+ private:
+  struct Port;
+  std::unique_ptr<Port> port_;
+  const ControlBlock& block_;
+  std::uint32_t counter_;
+  Waker* producer_;
+  std::string what_;
+  std::mutex release_mutex_;  // frames may be dropped on another thread than the one taking them
+};
+
+}  // namespace sgn::detail

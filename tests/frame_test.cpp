@@ -1,0 +1,227 @@
+#include <gtest/gtest.h>
+#include <sgn/error.hpp>
+#include <sgn/frame.hpp>
+#include <sgn/schemas/bytes.capnp.h>
+#include <sgn/schemas/samples.capnp.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "detail/heap_frame_pool.hpp"
+
+namespace sgn {
+namespace {
+
+using detail::HeapFramePool;
+
+Frame make_samples(HeapFramePool& pool, double rate, std::vector<float> data) {
+  FrameWriter writer = pool.loan(1024, "src:out");
+  auto root = writer.init<schema::Samples>();
+  root.setSampleRate(rate);
+  root.setChannelCount(1);
+  auto list = root.initData(static_cast<unsigned>(data.size()));
+  for (unsigned i = 0; i < data.size(); ++i) list.set(i, data[i]);
+  writer.header().sequence = 7;
+  return writer.finish();
+}
+
+TEST(Frame, BuildAndReadRoundTrip) {
+  auto pool = HeapFramePool::create(4);
+  Frame frame = make_samples(*pool, 16384.0, {1.5f, -2.0f, 3.25f});
+  ASSERT_TRUE(frame);
+  EXPECT_FALSE(frame.eos());
+  EXPECT_FALSE(frame.gap());
+  EXPECT_EQ(frame.header().sequence, 7u);
+  EXPECT_EQ(frame.header().schema_id, schema_type<schema::Samples>().id);
+  EXPECT_GT(frame.header().message_bytes, 0u);
+  EXPECT_EQ(frame.header().message_bytes % 8, 0u);
+  EXPECT_LE(frame.header().message_bytes, frame.capacity());
+
+  auto view = frame.read<schema::Samples>();
+  EXPECT_EQ(view->getSampleRate(), 16384.0);
+  EXPECT_EQ(view->getChannelCount(), 1u);
+  ASSERT_EQ(view->getData().size(), 3u);
+  EXPECT_EQ(view->getData()[0], 1.5f);
+  EXPECT_EQ(view->getData()[1], -2.0f);
+  EXPECT_EQ((*view).getData()[2], 3.25f);
+}
+
+TEST(Frame, ReadingTheWrongTypeNamesBothTypes) {
+  auto pool = HeapFramePool::create(4);
+  Frame frame = make_samples(*pool, 1.0, {1.0f});
+  try {
+    frame.read<schema::Bytes>("sink:in");
+    FAIL() << "no TypeMismatchError";
+  } catch (const TypeMismatchError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("sink:in"), std::string::npos) << what;
+    EXPECT_NE(what.find("Bytes"), std::string::npos) << what;
+    EXPECT_NE(what.find("Samples"), std::string::npos) << what;
+  }
+}
+
+TEST(Frame, ReadingEosOrGapPayloadIsAFrameError) {
+  auto pool = HeapFramePool::create(4);
+  for (std::uint32_t flag : {kFrameEos, kFrameGap}) {
+    FrameWriter writer = pool->loan(0, "src:out");
+    Frame frame = writer.finish(flag);
+    EXPECT_EQ(frame.eos(), flag == kFrameEos);
+    EXPECT_EQ(frame.gap(), flag == kFrameGap);
+    EXPECT_EQ(frame.header().message_bytes, 0u);
+    try {
+      frame.read<schema::Bytes>("sink:in");
+      FAIL() << "no FrameError";
+    } catch (const TypeMismatchError& e) {
+      FAIL() << "wrong error: " << e.what();
+    } catch (const FrameError& e) {
+      const std::string what = e.what();
+      EXPECT_NE(what.find("sink:in"), std::string::npos) << what;
+      EXPECT_NE(what.find(flag == kFrameEos ? "EOS" : "gap"), std::string::npos) << what;
+    }
+  }
+}
+
+TEST(Frame, GapFromABuiltMessageCarriesNoPayload) {
+  auto pool = HeapFramePool::create(4);
+  FrameWriter writer = pool->loan(256, "src:out");
+  writer.init<schema::Bytes>().initData(64);
+  Frame frame = writer.finish(kFrameGap);
+  EXPECT_EQ(frame.header().message_bytes, 0u);
+  EXPECT_EQ(frame.header().schema_id, 0u);
+  EXPECT_THROW(frame.read<schema::Bytes>(), FrameError);
+}
+
+TEST(Frame, MessageOutgrowingItsFrameThrowsNamingPadAndSizes) {
+  auto pool = HeapFramePool::create(4);
+  FrameWriter writer = pool->loan(64, "scale:out");
+  ASSERT_EQ(writer.capacity(), 64u);
+  auto root = writer.init<schema::Bytes>();
+  try {
+    root.initData(1000);
+    FAIL() << "the message grew past its frame (heap fallback?)";
+  } catch (const FrameError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("scale:out"), std::string::npos) << what;
+    EXPECT_NE(what.find("frame of 64 bytes"), std::string::npos) << what;
+    const auto more = what.find(" more needed");
+    ASSERT_NE(more, std::string::npos) << what;
+    const auto number = what.rfind(' ', more - 1);
+    EXPECT_GE(std::stoul(what.substr(number + 1, more - number - 1)), 1000u) << what;
+  }
+}
+
+TEST(Frame, EvenTheRootMustFit) {
+  auto pool = HeapFramePool::create(4);
+  FrameWriter writer = pool->loan(0, "src:out");
+  EXPECT_THROW(writer.init<schema::Samples>(), FrameError);
+}
+
+TEST(Frame, UnpublishedWriterReturnsItsStorage) {
+  auto pool = HeapFramePool::create(4);
+  EXPECT_EQ(pool->pooled(), 0u);
+  {
+    FrameWriter writer = pool->loan(100, "src:out");
+    writer.init<schema::Bytes>().initData(50);
+    EXPECT_EQ(pool->pooled(), 0u);
+  }
+  EXPECT_EQ(pool->pooled(), 1u);
+  {
+    FrameWriter writer = pool->loan(100, "src:out");
+    EXPECT_EQ(pool->pooled(), 0u);  // reused, not allocated anew
+    FrameWriter other = pool->loan(100, "src:out");
+    writer = std::move(other);  // the overwritten loan goes back
+    EXPECT_EQ(pool->pooled(), 1u);
+  }
+  EXPECT_EQ(pool->pooled(), 2u);
+  {
+    FrameWriter writer = pool->loan(100, "src:out");
+    FrameWriter overflowed = pool->loan(16, "src:out");
+    EXPECT_THROW(overflowed.init<schema::Bytes>().initData(1000), FrameError);
+  }
+  EXPECT_EQ(pool->pooled(), 2u);
+}
+
+TEST(Frame, PoolKeepsAtMostItsLimit) {
+  auto pool = HeapFramePool::create(1);
+  {
+    FrameWriter a = pool->loan(64, "a");
+    FrameWriter b = pool->loan(64, "b");
+  }
+  EXPECT_EQ(pool->pooled(), 1u);
+}
+
+// Cap'n Proto assumes zeroed space. A buffer reused after a big message must come
+// back zeroed, or the new message's unset fields read the old bytes.
+void expect_clean_reuse(bool publish_first) {
+  auto pool = HeapFramePool::create(4);
+  {
+    FrameWriter big = pool->loan(4096, "src:out");
+    auto data = big.init<schema::Bytes>().initData(4000);
+    std::memset(data.begin(), 0xAB, data.size());
+    if (publish_first) Frame published = big.finish();
+  }
+  ASSERT_EQ(pool->pooled(), 1u);
+  FrameWriter small = pool->loan(64, "src:out");
+  ASSERT_EQ(small.capacity(), 4096u) << "the big buffer was not reused";
+  auto root = small.init<schema::Samples>();
+  root.setChannelCount(2);
+  root.initData(3).set(1, 4.0f);
+  Frame frame = small.finish();
+  auto view = frame.read<schema::Samples>();
+  EXPECT_EQ(view->getSampleRate(), 0.0);
+  EXPECT_EQ(view->getStartTimeNs(), 0);
+  EXPECT_EQ(view->getChannelCount(), 2u);
+  ASSERT_EQ(view->getData().size(), 3u);
+  EXPECT_EQ(view->getData()[0], 0.0f);
+  EXPECT_EQ(view->getData()[1], 4.0f);
+  EXPECT_EQ(view->getData()[2], 0.0f);
+  const std::byte* payload = frame.payload();
+  const bool rest_zero = std::all_of(payload + frame.header().message_bytes, payload + frame.capacity(),
+                                     [](std::byte b) { return b == std::byte{0}; });
+  EXPECT_TRUE(rest_zero);
+}
+
+TEST(Frame, ReusedBufferIsZeroedAfterAPublishedBigMessage) { expect_clean_reuse(true); }
+TEST(Frame, ReusedBufferIsZeroedAfterAnAbandonedBigMessage) { expect_clean_reuse(false); }
+
+TEST(Frame, CopiesShareStorage) {
+  auto pool = HeapFramePool::create(4);
+  Frame first = make_samples(*pool, 2.0, {9.0f});
+  Frame second = first;
+  EXPECT_EQ(first.payload(), second.payload());
+  EXPECT_EQ(&first.header(), &second.header());
+  first = Frame();
+  EXPECT_FALSE(first);
+  EXPECT_EQ(pool->pooled(), 0u);  // `second` still holds it
+  EXPECT_EQ(second.read<schema::Samples>()->getData()[0], 9.0f);
+  Frame third = std::move(second);
+  EXPECT_FALSE(second);  // NOLINT(bugprone-use-after-move): moved-from handles are empty
+  EXPECT_EQ(pool->pooled(), 0u);
+  third = Frame();
+  EXPECT_EQ(pool->pooled(), 1u);
+}
+
+TEST(Frame, StorageOutlivesItsPool) {
+  Frame frame;
+  {
+    auto pool = HeapFramePool::create(4);
+    frame = make_samples(*pool, 3.0, {1.0f});
+  }
+  EXPECT_EQ(frame.read<schema::Samples>()->getSampleRate(), 3.0);
+}
+
+TEST(Frame, UnpooledHeapFrame) {
+  FrameWriter writer = detail::loan_heap_frame(128, "file:out");
+  writer.init<schema::Bytes>().initData(100);
+  Frame frame = writer.finish();
+  EXPECT_EQ(frame.read<schema::Bytes>()->getData().size(), 100u);
+}
+
+TEST(Frame, SchemaNames) {
+  EXPECT_EQ(schema_type<schema::Bytes>().name, "Bytes");
+  EXPECT_EQ(schema_name(schema_type<schema::Samples>().id), "Samples");
+  EXPECT_NE(schema_name(0x1234).find("0x1234"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sgn

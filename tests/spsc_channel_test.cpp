@@ -1,0 +1,196 @@
+#include <gtest/gtest.h>
+#include <sgn/schemas/bytes.capnp.h>
+
+#include <thread>
+
+#include "detail/heap_frame_pool.hpp"
+#include "detail/spsc_channel.hpp"
+#include "detail/waker.hpp"
+
+namespace sgn::detail {
+namespace {
+
+using namespace std::chrono_literals;
+
+class SpscChannelTest : public ::testing::Test {
+ protected:
+  Frame frame(std::uint64_t sequence) {
+    FrameWriter writer = pool->loan(16, "test:out");
+    writer.header().sequence = sequence;
+    return writer.finish();
+  }
+  std::shared_ptr<HeapFramePool> pool = HeapFramePool::create(1024);
+};
+
+TEST_F(SpscChannelTest, HoldsExactlyItsCapacity) {
+  SpscChannel channel(3);  // not a power of two: the ring is larger, the bound is not
+  EXPECT_EQ(channel.capacity(), 3u);
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    EXPECT_TRUE(channel.has_space());
+    Frame f = frame(i);
+    ASSERT_TRUE(channel.try_push(f));
+    EXPECT_FALSE(f) << "a pushed frame is moved in";
+  }
+  EXPECT_EQ(channel.size(), 3u);
+  EXPECT_FALSE(channel.has_space());
+  Frame extra = frame(99);
+  EXPECT_FALSE(channel.try_push(extra));
+  ASSERT_TRUE(extra) << "a refused frame stays with the caller";
+  EXPECT_EQ(extra.header().sequence, 99u);
+  Frame out;
+  ASSERT_TRUE(channel.try_pop(out));
+  EXPECT_EQ(out.header().sequence, 0u);
+  EXPECT_TRUE(channel.has_space());
+  EXPECT_TRUE(channel.try_push(extra));
+  EXPECT_EQ(channel.size(), 3u);
+}
+
+TEST_F(SpscChannelTest, KeepsOrderAcrossManyWrapArounds) {
+  SpscChannel channel(5);
+  std::uint64_t pushed = 0, popped = 0;
+  for (int round = 0; round < 200; ++round) {
+    for (int k = 0; k < 1 + round % 4; ++k) {  // at most 4 new + 1 kept = capacity
+      Frame f = frame(pushed);
+      ASSERT_TRUE(channel.try_push(f));
+      ++pushed;
+    }
+    while (channel.size() > static_cast<std::size_t>(round % 2)) {
+      Frame out;
+      ASSERT_TRUE(channel.try_pop(out));
+      ASSERT_EQ(out.header().sequence, popped++);
+    }
+  }
+  Frame out;
+  while (channel.try_pop(out)) ASSERT_EQ(out.header().sequence, popped++);
+  EXPECT_EQ(popped, pushed);
+  EXPECT_FALSE(channel.try_pop(out));
+}
+
+TEST_F(SpscChannelTest, ClosedChannelStillDrains) {
+  SpscChannel channel(4);
+  Waker consumer, producer;
+  channel.set_wakers(&consumer, &producer);
+  for (std::uint64_t i = 0; i < 2; ++i) {
+    Frame f = frame(i);
+    ASSERT_TRUE(channel.try_push(f));
+  }
+  const auto consumer_epoch = consumer.epoch();
+  const auto producer_epoch = producer.epoch();
+  EXPECT_FALSE(channel.closed());
+  channel.close();
+  EXPECT_TRUE(channel.closed());
+  EXPECT_NE(consumer.epoch(), consumer_epoch) << "close must wake the consumer";
+  EXPECT_NE(producer.epoch(), producer_epoch) << "close must wake the producer";
+  Frame out;
+  ASSERT_TRUE(channel.try_pop(out));
+  EXPECT_EQ(out.header().sequence, 0u);
+  ASSERT_TRUE(channel.try_pop(out));
+  EXPECT_EQ(out.header().sequence, 1u);
+  EXPECT_FALSE(channel.try_pop(out));
+  EXPECT_TRUE(channel.closed());
+}
+
+TEST_F(SpscChannelTest, PushWakesConsumerPopWakesProducer) {
+  SpscChannel channel(2);
+  Waker consumer, producer;
+  channel.set_wakers(&consumer, &producer);
+  auto before = consumer.epoch();
+  Frame f = frame(0);
+  ASSERT_TRUE(channel.try_push(f));
+  EXPECT_NE(consumer.epoch(), before);
+  before = producer.epoch();
+  Frame out;
+  ASSERT_TRUE(channel.try_pop(out));
+  EXPECT_NE(producer.epoch(), before);
+}
+
+TEST_F(SpscChannelTest, ReleasesFramesItStillHolds) {
+  {
+    SpscChannel channel(8);
+    for (std::uint64_t i = 0; i < 5; ++i) {
+      Frame f = frame(i);
+      ASSERT_TRUE(channel.try_push(f));
+    }
+    Frame out;
+    ASSERT_TRUE(channel.try_pop(out));
+    EXPECT_EQ(pool->pooled(), 0u);
+  }
+  EXPECT_EQ(pool->pooled(), 5u);
+}
+
+// A producer and a consumer thread that sleep on their wakers whenever they cannot move.
+TEST_F(SpscChannelTest, WakeupsAcrossThreadsLoseNothing) {
+  constexpr std::uint64_t kFrames = 50000;
+  SpscChannel channel(4);
+  Waker consumer_waker, producer_waker;
+  channel.set_wakers(&consumer_waker, &producer_waker);
+  std::vector<Frame> frames;
+  frames.reserve(kFrames);
+  for (std::uint64_t i = 0; i < kFrames; ++i) frames.push_back(frame(i));
+
+  std::thread producer([&] {
+    for (auto& f : frames) {
+      while (true) {
+        const auto seen = producer_waker.epoch();
+        if (channel.try_push(f)) break;
+        producer_waker.wait(seen, 1s);
+      }
+    }
+    channel.close();
+  });
+  std::uint64_t expected = 0;
+  bool in_order = true;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (std::chrono::steady_clock::now() < deadline) {
+    const auto seen = consumer_waker.epoch();
+    Frame out;
+    if (channel.try_pop(out)) {
+      in_order = in_order && out.header().sequence == expected;
+      ++expected;
+      continue;
+    }
+    if (channel.closed() && channel.size() == 0) {
+      if (!channel.try_pop(out)) break;  // the last push may land just before close
+      in_order = in_order && out.header().sequence == expected++;
+      continue;
+    }
+    consumer_waker.wait(seen, 1s);
+  }
+  producer.join();
+  EXPECT_TRUE(in_order);
+  EXPECT_EQ(expected, kFrames);
+}
+
+TEST(Waker, NotifyBeforeWaitIsNotLost) {
+  Waker waker;
+  const auto seen = waker.epoch();
+  waker.notify();
+  const auto start = std::chrono::steady_clock::now();
+  waker.wait(seen, 5s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST(Waker, WaitTimesOut) {
+  Waker waker;
+  const auto start = std::chrono::steady_clock::now();
+  waker.wait(waker.epoch(), 50ms);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(waited, 40ms);
+  EXPECT_LT(waited, 2s);
+}
+
+TEST(Waker, NotifyWakesASleeper) {
+  Waker waker;
+  const auto seen = waker.epoch();
+  std::thread notifier([&] {
+    std::this_thread::sleep_for(50ms);
+    waker.notify();
+  });
+  const auto start = std::chrono::steady_clock::now();
+  waker.wait(seen, 10s);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
+  notifier.join();
+}
+
+}  // namespace
+}  // namespace sgn::detail

@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+#include <sgn/elements/stats_sink.hpp>
+
+#include "support/element_harness.hpp"
+#include "support/samples_util.hpp"
+
+namespace sgn {
+namespace {
+
+TEST(StatsSink, CountsFramesBytesSamplesAndGaps) {
+  test::Harness<schema::Samples> h("stats-sink");
+  h.push(test::samples_frame(std::vector<float>(20), 2, 8000))
+      .push_gap()
+      .push(test::samples_frame(std::vector<float>(20), 2, 8000))
+      .push(test::samples_frame(std::vector<float>(6), 2, 8000));
+  const RunReport report = h.run();
+  const elements::StreamStats s = h.element<elements::StatsSink>().stats();
+  EXPECT_EQ(s.frames, 3u);
+  EXPECT_EQ(s.gaps, 1u);
+  EXPECT_EQ(s.samples, 23u);
+  EXPECT_EQ(s.channels, 2u);
+  EXPECT_EQ(s.sample_rate, 8000.0);
+  EXPECT_EQ(s.bytes, report.find("element")->bytes_in);
+  EXPECT_GT(s.bytes, 46u * sizeof(float));
+}
+
+TEST(StatsSink, MeasuresRateAndLatencyOfALiveStream) {
+  Registry registry;
+  elements::register_all(registry);
+  Pipeline p(PipelineOptions{.handle_signals = false, .registry = &registry});
+  p.add("sine-source", "src", {{"frames", "200"}, {"channels", "4"}, {"samples", "256"}})
+      .add("stats-sink", "stats", {}, Placement::Thread);
+  p.link("src", "stats");
+  const RunReport report = p.run();
+  const auto s = dynamic_cast<const elements::StatsSink&>(p.element("stats")).stats();
+  EXPECT_EQ(s.frames, 200u);
+  EXPECT_EQ(s.samples, 200u * 256);
+  EXPECT_EQ(s.channels, 4u);
+  EXPECT_EQ(s.bytes, report.find("stats")->bytes_in);
+  EXPECT_GT(s.seconds, 0);
+  EXPECT_GT(s.frames_per_second, 0);
+  EXPECT_GT(s.bytes_per_second, s.frames_per_second * 256 * 4 * 4 * 0.9);
+  EXPECT_GT(s.latency_p50_us, 0);
+  EXPECT_GE(s.latency_p99_us, s.latency_p50_us);
+  EXPECT_LT(s.latency_p99_us, 10e6);
+}
+
+TEST(StatsSink, AnEmptyStreamReportsZeros) {
+  test::Harness<schema::Samples> h("stats-sink");
+  h.run();
+  const auto s = h.element<elements::StatsSink>().stats();
+  EXPECT_EQ(s.frames, 0u);
+  EXPECT_EQ(s.frames_per_second, 0);
+  EXPECT_EQ(s.latency_p99_us, 0);
+}
+
+}  // namespace
+}  // namespace sgn

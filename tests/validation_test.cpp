@@ -1,0 +1,195 @@
+#include <gtest/gtest.h>
+#include <sgn/error.hpp>
+#include <sgn/pipeline.hpp>
+#include <sgn/schemas/samples.capnp.h>
+
+#include "support/test_elements.hpp"
+
+namespace sgn {
+namespace {
+
+/// A sink of another schema, for type mismatches.
+class SamplesSink final : public Sink<schema::Samples> {
+ public:
+  static ElementInfo describe() { return {"test-samples-sink", "takes Samples", {}}; }
+  explicit SamplesSink(const ElementArgs& args) : Sink(args) {}
+  Flow consume(schema::Samples::Reader, Context&) override { return Flow::Ok; }
+};
+
+/// Two inputs, two outputs: short pad forms are ambiguous on both sides.
+class Crossbar final : public WorkerElement {
+ public:
+  static ElementInfo describe() { return {"test-crossbar", "two in, two out", {}}; }
+  explicit Crossbar(const ElementArgs& args)
+      : WorkerElement(args,
+                      {{"left", schema_type<schema::Bytes>()}, {"right", schema_type<schema::Bytes>()}},
+                      {{"even", schema_type<schema::Bytes>()}, {"odd", schema_type<schema::Bytes>()}}) {}
+
+ protected:
+  void run(WorkerContext&) override {}
+};
+
+class ValidationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    test::register_test_elements(registry);
+    registry.add<SamplesSink>().add<Crossbar>();
+  }
+  Pipeline pipeline() { return Pipeline(PipelineOptions{.registry = &registry}); }
+  Registry registry;
+};
+
+// `f` throws E whose message holds every text in `expected`.
+template <class E, class F>
+void expect_error(F f, const std::vector<std::string>& expected) {
+  try {
+    f();
+    FAIL() << "nothing thrown";
+  } catch (const E& e) {
+    const std::string what = e.what();
+    for (const auto& text : expected) EXPECT_NE(what.find(text), std::string::npos) << text << " in: " << what;
+  } catch (const std::exception& e) {
+    FAIL() << "wrong exception: " << e.what();
+  }
+}
+
+TEST_F(ValidationTest, AValidPipelinePasses) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src").add("test-transform", "t").add("test-check-sink", "sink");
+  p.link("src", "t").link("t:out", "sink:in");
+  EXPECT_NO_THROW(p.validate());
+}
+
+TEST_F(ValidationTest, UnlinkedInputPad) {
+  Pipeline p = pipeline();
+  p.add("test-check-sink", "lonely").add("test-count-source", "src").add("test-check-sink", "sink");
+  p.link("src", "sink");
+  expect_error<ValidationError>([&] { p.validate(); }, {"lonely:in", "not linked"});
+  expect_error<ValidationError>([&] { p.run(); }, {"lonely:in", "not linked"});
+}
+
+TEST_F(ValidationTest, UnlinkedOutputPad) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src").add("test-transform", "t").add("test-check-sink", "sink");
+  p.add("test-count-source", "src2");
+  p.link("src", "t").link("src2", "sink");
+  expect_error<ValidationError>([&] { p.validate(); }, {"t:out", "not linked"});
+}
+
+TEST_F(ValidationTest, Cycle) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src").add("test-check-sink", "sink");
+  p.add("test-transform", "loop-a").add("test-transform", "loop-b");
+  p.link("src", "sink").link("loop-a", "loop-b").link("loop-b", "loop-a");
+  expect_error<ValidationError>([&] { p.validate(); }, {"cycle", "loop-a", "loop-b"});
+}
+
+TEST_F(ValidationTest, DuplicateName) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "x");
+  expect_error<ValidationError>([&] { p.add("test-check-sink", "x"); },
+                                {"duplicate", "'x'", "test-count-source", "test-check-sink"});
+  EXPECT_EQ(p.element_names().size(), 1u);
+}
+
+TEST_F(ValidationTest, TypeMismatchOnLinkNamesBothTypes) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src").add("test-samples-sink", "sink");
+  expect_error<TypeMismatchError>([&] { p.link("src", "sink"); }, {"src:out", "sink:in", "Bytes", "Samples"});
+}
+
+TEST_F(ValidationTest, NoSink) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src");
+  expect_error<ValidationError>([&] { p.validate(); }, {"no sink"});
+}
+
+TEST_F(ValidationTest, NoSinkInAClosedLoop) {
+  Pipeline p = pipeline();
+  p.add("test-transform", "a").add("test-transform", "b");
+  p.link("a", "b").link("b", "a");
+  expect_error<ValidationError>([&] { p.validate(); }, {"no sink"});
+}
+
+TEST_F(ValidationTest, EmptyPipeline) {
+  Pipeline p = pipeline();
+  expect_error<ValidationError>([&] { p.validate(); }, {"no elements"});
+  expect_error<ValidationError>([&] { p.run(); }, {"no elements"});
+}
+
+TEST_F(ValidationTest, PadThatDoesNotExist) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src").add("test-transform", "t").add("test-check-sink", "sink");
+  expect_error<ValidationError>([&] { p.link("src:bogus", "t"); }, {"'src'", "output pad 'bogus'", "out"});
+  expect_error<ValidationError>([&] { p.link("src", "t:bogus"); }, {"'t'", "input pad 'bogus'", "in"});
+  expect_error<ValidationError>([&] { p.link("sink", "t"); }, {"'sink'", "no output pads"});
+  expect_error<ValidationError>([&] { p.link("t", "src"); }, {"'src'", "no input pads"});
+  expect_error<ValidationError>([&] { p.link("nobody", "t"); }, {"'nobody'"});
+  expect_error<ValidationError>([&] { p.link("src", "nobody:in"); }, {"'nobody'"});
+}
+
+TEST_F(ValidationTest, AmbiguousShortForm) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src").add("test-crossbar", "x").add("test-check-sink", "sink");
+  expect_error<ValidationError>([&] { p.link("src", "x"); }, {"'x'", "input", "left", "right"});
+  expect_error<ValidationError>([&] { p.link("x", "sink"); }, {"'x'", "output", "even", "odd"});
+  EXPECT_NO_THROW(p.link("src", "x:left"));
+  EXPECT_NO_THROW(p.link("x:odd", "sink"));
+}
+
+TEST_F(ValidationTest, InputLinkedTwice) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "a").add("test-count-source", "b").add("test-check-sink", "sink");
+  p.link("a", "sink");
+  expect_error<ValidationError>([&] { p.link("b", "sink"); }, {"sink:in", "already linked", "a:out"});
+}
+
+TEST_F(ValidationTest, PlacementAnElementDoesNotSupport) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src")
+      .add("test-counting-worker", "w", {}, Placement::Main)
+      .add("test-check-sink", "sink");
+  p.link("src", "w").link("w", "sink");
+  expect_error<ValidationError>([&] { p.validate(); }, {"'w'", "test-counting-worker", "'main'", "thread"});
+}
+
+TEST_F(ValidationTest, WorkerElementWithoutPlacementTakesItsOwn) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src").add("test-counting-worker", "w").add("test-check-sink", "sink");
+  p.link("src", "w").link("w", "sink");
+  EXPECT_EQ(p.placement("w"), Placement::Thread);
+  EXPECT_NO_THROW(p.validate());
+}
+
+TEST_F(ValidationTest, ProcessPlacementIsRefusedInThisBuild) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src", {}, Placement::Process).add("test-check-sink", "sink");
+  p.link("src", "sink");
+  expect_error<ValidationError>([&] { p.validate(); }, {"'src'", "process"});
+}
+
+TEST_F(ValidationTest, ZeroQueueSize) {
+  Pipeline p(PipelineOptions{.queue_maxsize = 0, .registry = &registry});
+  p.add("test-count-source", "src").add("test-check-sink", "sink");
+  p.link("src", "sink");
+  expect_error<ValidationError>([&] { p.validate(); }, {"queue_maxsize"});
+}
+
+TEST_F(ValidationTest, UnknownTypeAndBadPropertyOnAdd) {
+  Pipeline p = pipeline();
+  expect_error<ValidationError>([&] { p.add("test-count-sourse", "src"); }, {"did you mean 'test-count-source'"});
+  expect_error<PropertyError>([&] { p.add("test-count-source", "src", {{"count", "many"}}); },
+                              {"'src'", "count", "many"});
+  expect_error<ValidationError>([&] { p.add("test-count-source", ""); }, {"name"});
+  EXPECT_TRUE(p.element_names().empty());
+}
+
+TEST_F(ValidationTest, UnknownElementLookups) {
+  Pipeline p = pipeline();
+  p.add("test-count-source", "src");
+  expect_error<ValidationError>([&] { p.element("nope"); }, {"'nope'"});
+  expect_error<ValidationError>([&] { p.placement("nope"); }, {"'nope'"});
+}
+
+}  // namespace
+}  // namespace sgn
