@@ -16,7 +16,7 @@
 namespace {
 
 constexpr const char* kUsage =
-    "usage: sgn-demo [--placement main|thread] [--frames N]\n"
+    "usage: sgn-demo [--placement main|thread|process] [--frames N]\n"
     "  --placement  where the fir stage runs (default: thread)\n"
     "  --frames     frames the source produces (default: 2000)\n";
 

@@ -185,6 +185,9 @@ ElementStats Node::stats() const {
   s.bytes_out = bytes_out_;
   s.gaps = gaps_;
   s.discarded = discarded_;
+  for (const auto& out : outputs) {
+    for (const FrameChannel* channel : out.channels) s.copies += channel->copies();
+  }
   s.latency_p50_us = latency_.quantile(0.50) / 1000.0;
   s.latency_p99_us = latency_.quantile(0.99) / 1000.0;
   return s;

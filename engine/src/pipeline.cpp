@@ -10,6 +10,9 @@
 #include "sgn/error.hpp"
 
 namespace sgn {
+namespace {
+constexpr std::size_t kMaxProcessQueue = 256;  // iceoryx's subscriber queue capacity limit
+}
 
 const ElementStats* RunReport::find(const std::string& name) const {
   for (const auto& e : elements) {
@@ -187,9 +190,10 @@ void Pipeline::validate() const {
       throw ValidationError(fmt::format("element '{}' ({}) cannot run in placement '{}' (it supports: {})",
                                         e.name(), e.type_name(), to_string(entry.placement), names));
     }
-    if (entry.placement == Placement::Process) {
+    if (entry.placement == Placement::Process && impl.options.queue_maxsize > kMaxProcessQueue) {
       throw ValidationError(fmt::format(
-          "element '{}': placement 'process' is not available in this build; use 'thread'", e.name()));
+          "element '{}' has placement 'process', but queue_maxsize {} exceeds the shared-memory queue limit of {}",
+          e.name(), impl.options.queue_maxsize, kMaxProcessQueue));
     }
   }
   impl.topological_order();

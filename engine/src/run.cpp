@@ -13,6 +13,7 @@
 #include "detail/pipeline_impl.hpp"
 #include "detail/signal_guard.hpp"
 #include "detail/spsc_channel.hpp"
+#include "process/process_group.hpp"
 #include "sgn/error.hpp"
 
 namespace sgn::detail {
@@ -31,6 +32,7 @@ struct Worker {
 // the join timeout never touches freed memory.
 struct RunState {
   RunControl control;
+  std::unique_ptr<ProcessGroup> group;       // process mode only; outlives the nodes' frames
   std::vector<std::unique_ptr<Node>> nodes;  // topological order
   std::vector<std::unique_ptr<FrameChannel>> channels;
   std::vector<std::shared_ptr<HeapFramePool>> pools;
@@ -90,7 +92,9 @@ std::shared_ptr<RunState> build(Pipeline::Impl& impl) {
   auto state = std::make_shared<RunState>();
   const auto order = impl.topological_order();
   std::vector<Node*> node_of(impl.entries.size(), nullptr);
+  std::vector<std::size_t> position(impl.entries.size(), 0);
   for (std::size_t index : order) {
+    position[index] = state->nodes.size();
     auto& entry = impl.entries[index];
     auto node = std::make_unique<Node>(std::move(entry.element), entry.placement, state->control);
     if (entry.placement != Placement::Main) node->use_own_waker();
@@ -102,9 +106,24 @@ std::shared_ptr<RunState> build(Pipeline::Impl& impl) {
     node_of[index] = node.get();
     state->nodes.push_back(std::move(node));
   }
+  std::vector<LinkPlan> plans;
   for (const auto& link : impl.links) {
-    Node& producer = *node_of[link.from];
-    Node& consumer = *node_of[link.to];
+    plans.push_back({position[link.from], link.from_pad, position[link.to], link.to_pad});
+  }
+  std::vector<LinkPlan> local_links;
+  const bool process_mode = std::any_of(state->nodes.begin(), state->nodes.end(),
+                                        [](const auto& n) { return n->placement() == Placement::Process; });
+  if (process_mode) {
+    std::vector<Node*> nodes;
+    for (auto& node : state->nodes) nodes.push_back(node.get());
+    state->group = std::make_unique<ProcessGroup>(std::move(nodes), plans, state->control,
+                                                  impl.options.queue_maxsize, local_links);
+  } else {
+    local_links = plans;
+  }
+  for (const auto& link : local_links) {
+    Node& producer = *state->nodes[link.producer];
+    Node& consumer = *state->nodes[link.consumer];
     auto channel = std::make_unique<SpscChannel>(impl.options.queue_maxsize);
     channel->set_wakers(&consumer.waker(), &producer.waker());
     producer.outputs[link.from_pad].channels.push_back(channel.get());
@@ -113,6 +132,7 @@ std::shared_ptr<RunState> build(Pipeline::Impl& impl) {
   }
   for (auto& node : state->nodes) {
     for (auto& out : node->outputs) {
+      if (out.allocator) continue;  // a shared-memory pad loans from its topic
       // Enough idle buffers for every queued frame plus the ones being worked on.
       auto pool = HeapFramePool::create(impl.options.queue_maxsize * out.channels.size() + 4);
       out.allocator = pool.get();
@@ -188,6 +208,12 @@ RunReport execute(Pipeline::Impl& impl) {
   } active(impl, control);
   std::optional<SignalGuard> signals;
   if (impl.options.handle_signals) signals.emplace(control);
+  ProcessGroup* group = state->group.get();
+  if (group) {
+    // Workers connect before anything local may publish: a frame sent to a
+    // topic nobody has subscribed to yet would be lost.
+    group->launch(std::chrono::milliseconds(10000));
+  }
 
   {
     ScopedSignalBlock block;  // worker threads inherit it: signals go to this thread
@@ -213,11 +239,15 @@ RunReport execute(Pipeline::Impl& impl) {
 
   std::optional<std::chrono::steady_clock::time_point> drain_deadline;
   std::string drain_stragglers;  // named when a shutdown drain outlived the join timeout
+  auto everything_done = [&] {
+    return main_nodes_finished(*state) && all_workers_done(*state) && (!group || group->all_exited());
+  };
   while (!control.failed.load() && !control.stop_requested.load()) {
     const auto seen = control.main_waker->epoch();
     const bool progress = step_main_nodes(*state);
+    if (group) group->poll();
     if (control.failed.load()) break;
-    if (main_nodes_finished(*state) && all_workers_done(*state)) break;
+    if (everything_done()) break;
     if (!control.eos_requested.load() && sinks_ended(*state)) {
       // Nobody consumes any more: let the sources end so upstream drains and stops.
       control.eos_requested.store(true);
@@ -241,7 +271,7 @@ RunReport execute(Pipeline::Impl& impl) {
   }
 
   // Teardown: stop whatever still runs, wait for workers up to the join timeout.
-  const bool drained = main_nodes_finished(*state) && all_workers_done(*state) && !control.failed.load();
+  const bool drained = everything_done() && !control.failed.load();
   if (!drained) {
     control.stop_requested.store(true);
     control.notify_all();
@@ -266,6 +296,8 @@ RunReport execute(Pipeline::Impl& impl) {
     node->finish();
     node->close_outputs();
   }
+  std::vector<std::string> killed;
+  if (group) killed = group->end_workers(false, join_timeout);
   signals.reset();
 
   RunReport report;
@@ -277,9 +309,10 @@ RunReport execute(Pipeline::Impl& impl) {
   if (!any_stuck) {
     // Frames still queued were never consumed: count them against their consumer.
     for (auto& node : state->nodes) {
+      if (node->placement() == Placement::Process) continue;  // its worker counted them
       for (auto& in : node->inputs) {
         Frame frame;
-        while (in.channel->try_pop(frame)) {
+        while (in.channel && in.channel->try_pop(frame)) {
           if (!frame.eos()) ++node->discarded();
         }
       }
@@ -287,6 +320,7 @@ RunReport execute(Pipeline::Impl& impl) {
   }
   if (!any_stuck) {
     for (auto& node : state->nodes) report.elements.push_back(node->stats());
+    if (group) group->fill_stats(report.elements);
     std::sort(report.elements.begin(), report.elements.end(), [&](const auto& a, const auto& b) {
       return impl.index_of(a.name) < impl.index_of(b.name);
     });
@@ -300,6 +334,36 @@ RunReport execute(Pipeline::Impl& impl) {
     // A stuck worker may still write its node: only nodes known to be done are read.
     const bool is_stuck = std::find(stuck.begin(), stuck.end(), node.get()) != stuck.end();
     if (!is_stuck && node->error) throw_node_error(*node);
+  }
+  if (group) {
+    std::string element;
+    if (std::exception_ptr error = group->first_error(element)) {
+      const Node* node = nullptr;
+      for (auto& n : state->nodes) {
+        if (n->name() == element) node = n.get();
+      }
+      std::string what;
+      try {
+        std::rethrow_exception(error);
+      } catch (const std::exception& e) {
+        what = e.what();
+      }
+      try {
+        std::rethrow_exception(error);
+      } catch (...) {
+        std::throw_with_nested(WorkerError(
+            element, node ? fmt::format("element '{}' (process, pid {}): worker stopped before EOS: {}", element,
+                                        node->stats().pid, what)
+                          : what));
+      }
+    }
+  }
+  if (!killed.empty()) {
+    std::string names;
+    for (const auto& k : killed) names += (names.empty() ? "" : ", ") + k;
+    throw JoinTimeoutError(killed.front(), fmt::format("element(s) {} did not end within {} ms of being asked to "
+                                                       "stop and were killed",
+                                                       names, join_timeout.count()));
   }
   if (any_stuck) {
     std::string names;

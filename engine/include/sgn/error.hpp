@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace sgn {
 
@@ -52,6 +53,22 @@ class ElementError : public Error {
 class WorkerError : public ElementError {
  public:
   using ElementError::ElementError;
+};
+
+/// An error raised in a worker process, carried back as data and rebuilt here
+/// (nested under the WorkerError that run() throws).
+class RemoteError : public Error {
+ public:
+  RemoteError(std::string element, std::string kind, std::string type, const std::string& message)
+      : Error(message), element_(std::move(element)), kind_(std::move(kind)), type_(std::move(type)) {}
+  const std::string& element() const noexcept { return element_; }
+  /// exception, badInput, frameOverflow, transport or internal.
+  const std::string& kind() const noexcept { return kind_; }
+  /// The C++ type of the exception in the worker.
+  const std::string& type() const noexcept { return type_; }
+
+ private:
+  std::string element_, kind_, type_;
 };
 
 /// A worker did not end within the join timeout.

@@ -139,6 +139,7 @@ void RoudiSupervisor::stop(std::chrono::milliseconds grace) noexcept {
   ::kill(pid_, SIGKILL);
   ::waitpid(pid_, &status, 0);
   pid_ = -1;
+  remove_stale_roudi_files();  // a killed RouDi leaves its files behind
 }
 
 }  // namespace sgn::detail
