@@ -17,11 +17,11 @@ namespace {
 
 constexpr const char* kUsage =
     "usage: sgn-demo [--placement main|thread|process] [--frames N]\n"
-    "  --placement  where the fir stage runs (default: thread)\n"
+    "  --placement  where the fir stage runs (default: process)\n"
     "  --frames     frames the source produces (default: 2000)\n";
 
 struct Options {
-  sgn::Placement placement = sgn::Placement::Thread;
+  sgn::Placement placement = sgn::Placement::Process;
   long long frames = 2000;
 };
 

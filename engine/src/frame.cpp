@@ -79,6 +79,7 @@ FrameWriter::FrameWriter(FrameStorage* storage, std::string what)
   const std::size_t dirty = std::min(storage_->dirty_bytes(), storage_->capacity());
   if (dirty) std::memset(storage_->payload(), 0, dirty);
   storage_->set_dirty_bytes(0);
+  storage_->header() = FrameHeader{};  // reused storage (a pooled buffer, a chunk) keeps the last header
 }
 
 FrameWriter::FrameWriter(FrameWriter&& other) noexcept

@@ -175,8 +175,8 @@ void Node::close_outputs() noexcept {
 
 ElementStats Node::stats() const {
   ElementStats s;
-  s.name = element_->name();
-  s.type_name = element_->type_name();
+  s.name = name_;
+  s.type_name = element_ ? element_->type_name() : std::string();
   s.placement = placement_;
   s.pid = pid_;
   s.frames_in = frames_in_;

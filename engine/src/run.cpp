@@ -353,7 +353,7 @@ RunReport execute(Pipeline::Impl& impl) {
       } catch (...) {
         std::throw_with_nested(WorkerError(
             element, node ? fmt::format("element '{}' (process, pid {}): worker stopped before EOS: {}", element,
-                                        node->stats().pid, what)
+                                        node->pid(), what)
                           : what));
       }
     }

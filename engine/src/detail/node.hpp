@@ -100,6 +100,7 @@ class Node {
   ElementStats stats() const;
   std::uint64_t& discarded() noexcept { return discarded_; }
   void set_pid(long pid) noexcept { pid_ = pid; }
+  long pid() const noexcept { return pid_; }
 
   std::exception_ptr error;  // set by a worker loop that caught one
 

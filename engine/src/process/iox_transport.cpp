@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -88,12 +89,13 @@ iox::popo::SubscriberOptions lossless_subscriber(std::size_t queue) {
 }  // namespace
 
 IoxOutput::IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links,
-                     std::size_t queue_maxsize, std::size_t largest_chunk_payload, const std::atomic<bool>* stop)
+                     std::size_t queue_maxsize, const MempoolTable& mempools, const std::atomic<bool>* stop)
     : port_(std::make_unique<Port>(sgn_service(topic.instance, topic.event), lossless_publisher())),
       links_(std::move(links)),
       block_(block),
       queue_maxsize_(queue_maxsize),
-      largest_chunk_payload_(largest_chunk_payload),
+      window_(queue_maxsize),
+      mempools_(mempools),
       stop_(stop) {}
 
 IoxOutput::~IoxOutput() = default;
@@ -109,11 +111,14 @@ FrameWriter IoxOutput::loan(std::size_t message_bytes, const std::string& what) 
 std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& what) {
   const std::size_t segment = (message_bytes + 7) / 8 * 8;
   const std::size_t needed = segment + kChunkPrefixBytes;
-  if (needed > largest_chunk_payload_) {
+  if (needed > mempools_.largest_payload()) {
     throw FrameError(fmt::format("{}: a frame of {} bytes does not fit the largest shared-memory chunk ({} bytes "
                                  "of payload); raise the largest mempool size in the RouDi config",
-                                 what, message_bytes, largest_chunk_payload_ - kChunkPrefixBytes));
+                                 what, message_bytes, mempools_.largest_payload() - kChunkPrefixBytes));
   }
+  // Several links may draw on one pool: keep each link's share of it to a quarter,
+  // so producers wait on credits rather than on a dry pool.
+  window_ = std::clamp<std::size_t>(mempools_.chunks_for(needed) / 4, 1, queue_maxsize_);
   for (int attempt = 0;; ++attempt) {
     auto result = port_->publisher.loan(static_cast<std::uint32_t>(needed), kChunkAlignment);
     if (!result.has_error()) return static_cast<std::byte*>(result.value());
@@ -131,7 +136,7 @@ std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& w
 bool IoxOutput::has_space() const noexcept {
   for (const Link& link : links_) {
     const LinkCounters& c = block_.link(link.counter);
-    if (c.published.load(std::memory_order_relaxed) - c.consumed.load(std::memory_order_acquire) >= queue_maxsize_) {
+    if (c.published.load(std::memory_order_relaxed) - c.consumed.load(std::memory_order_acquire) >= window_) {
       return false;
     }
   }

@@ -14,13 +14,14 @@
 
 #include "detail/channel.hpp"
 #include "process/control_block.hpp"
+#include "process/mempool_table.hpp"
 
 namespace sgn::detail {
 
 /// Bytes before the Cap'n Proto segment in a chunk.
 constexpr std::size_t kChunkPrefixBytes = 64;
-/// Alignment of a chunk's payload.
-constexpr std::uint32_t kChunkAlignment = 64;
+/// Alignment of a chunk's payload (Cap'n Proto needs 8).
+constexpr std::uint32_t kChunkAlignment = 8;
 
 /// Identifies a topic: ("sgn", <pipeline instance>, <event>).
 struct Topic {
@@ -36,7 +37,7 @@ class IoxOutput final : public FrameAllocator, public FrameChannel {
     Waker* consumer;        // woken on publish
   };
   IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links, std::size_t queue_maxsize,
-            std::size_t largest_chunk_payload, const std::atomic<bool>* stop);
+            const MempoolTable& mempools, const std::atomic<bool>* stop);
   ~IoxOutput() override;
 
   FrameWriter loan(std::size_t message_bytes, const std::string& what) override;
@@ -61,7 +62,8 @@ class IoxOutput final : public FrameAllocator, public FrameChannel {
   std::vector<Link> links_;
   const ControlBlock& block_;
   std::size_t queue_maxsize_;
-  std::size_t largest_chunk_payload_;
+  std::size_t window_;  // frames in flight per link: queue_maxsize, less if the pool is small
+  const MempoolTable& mempools_;
   const std::atomic<bool>* stop_;
   std::uint64_t copies_ = 0;
 };

@@ -76,7 +76,7 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
       std::vector<IoxOutput::Link> out_links;
       for (std::size_t l : link_indices) out_links.push_back({static_cast<std::uint32_t>(l), waker_of(links[l].consumer)});
       outputs_.push_back(std::make_unique<IoxOutput>(topic, block_, std::move(out_links), queue_maxsize_,
-                                                     runtime.largest_chunk_payload(), &control_.stop_requested));
+                                                     runtime.mempools(), &control_.stop_requested));
       producer.outputs[pad.second].channels = {outputs_.back().get()};
       producer.outputs[pad.second].allocator = outputs_.back().get();
     }
@@ -98,6 +98,7 @@ ProcessGroup::~ProcessGroup() {
     if (!w.exited && w.pid > 0) {
       ::kill(w.pid, SIGKILL);
       ::waitpid(w.pid, &w.wait_status, 0);
+      ProcessRuntime::instance().note_unclean_exit(w.pid);
     }
     if (w.pidfd >= 0) ::close(w.pidfd);
   }
@@ -284,6 +285,7 @@ void ProcessGroup::poll() {
 void ProcessGroup::reap(Worker& w) {
   if (::waitpid(w.pid, &w.wait_status, WNOHANG) != w.pid) return;
   w.exited = true;
+  if (WIFSIGNALED(w.wait_status)) ProcessRuntime::instance().note_unclean_exit(w.pid);
   const bool clean = WIFEXITED(w.wait_status) && WEXITSTATUS(w.wait_status) == 0 && w.terminated;
   const bool reported = std::find(error_elements_.begin(), error_elements_.end(), w.node->name()) != error_elements_.end();
   if (!clean && !reported && !w.killed) {
@@ -331,6 +333,7 @@ std::vector<std::string> ProcessGroup::end_workers(bool drain, std::chrono::mill
     ::kill(w.pid, SIGKILL);
     ::waitpid(w.pid, &w.wait_status, 0);
     w.exited = true;
+    ProcessRuntime::instance().note_unclean_exit(w.pid);
   }
   return killed;
 }

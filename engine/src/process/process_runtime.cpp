@@ -6,11 +6,10 @@
 
 #include <cstdlib>
 #include <fstream>
-#include <regex>
 #include <sstream>
+#include <thread>
 
 #include "iceoryx_hoofs/log/logmanager.hpp"
-#include "iceoryx_posh/mepoo/chunk_settings.hpp"
 #include "iceoryx_posh/runtime/posh_runtime.hpp"
 #include "process/iox_transport.hpp"
 #include "sgn/error.hpp"
@@ -38,23 +37,6 @@ ProcessRuntime& ProcessRuntime::instance() {
   return *runtime;
 }
 
-void ProcessRuntime::read_config_limits(const std::string& toml) {
-  std::size_t largest_chunk = 0;
-  const std::regex size_line(R"(^\s*size\s*=\s*(\d+))");
-  std::istringstream lines(toml);
-  for (std::string line; std::getline(lines, line);) {
-    std::smatch match;
-    if (std::regex_search(line, match, size_line)) largest_chunk = std::max<std::size_t>(largest_chunk, std::stoull(match[1]));
-  }
-  if (largest_chunk == 0) throw Error("the RouDi config declares no mempool");
-  // A mempool `size` excludes iceoryx's chunk header; a 64-byte aligned payload
-  // also pays padding. Checked at the exact boundary on this machine.
-  auto settings = iox::mepoo::ChunkSettings::create(1, kChunkAlignment);
-  const std::size_t overhead = settings.has_error() ? 128 : settings.value().requiredChunkSize() - 1;
-  const std::size_t chunk = largest_chunk + sizeof(iox::mepoo::ChunkHeader);
-  largest_payload_ = chunk > overhead ? chunk - overhead : 0;
-}
-
 void ProcessRuntime::init_iceoryx(const std::string& name) {
   if (runtime_up_) return;
   iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kWarn,
@@ -65,7 +47,8 @@ void ProcessRuntime::init_iceoryx(const std::string& name) {
 
 void ProcessRuntime::ensure_main() {
   const std::string config = roudi_config_text();
-  read_config_limits(config);
+  mempools_ = MempoolTable::parse(config);
+  if (mempools_.pools.empty()) throw Error("the RouDi config declares no mempool");
   if (!roudi_.alive() && (roudi_.started_by_us() || runtime_up_)) {
     throw Error("RouDi has died; process-mode pipelines cannot run in this process any more");
   }
@@ -88,13 +71,22 @@ void ProcessRuntime::ensure_main() {
 }
 
 void ProcessRuntime::ensure_worker() {
-  read_config_limits(roudi_config_text());
+  mempools_ = MempoolTable::parse(roudi_config_text());
   if (!roudi_answers()) throw Error("no RouDi answers: the worker cannot connect");
   init_iceoryx(fmt::format("sgn_{}_worker", ::getpid()));
 }
 
+void ProcessRuntime::note_unclean_exit(long worker_pid) noexcept {
+  last_unclean_exit_ = std::chrono::steady_clock::now();
+  const std::string app = fmt::format("/tmp/sgn_{}_worker", worker_pid);
+  ::unlink(app.c_str());
+  ::unlink((app + ".lock").c_str());
+}
+
 void ProcessRuntime::shutdown() noexcept {
-  if (!roudi_.started_by_us()) return;
+  constexpr auto kRoudiNoticesDeath = std::chrono::milliseconds(1700);
+  const auto settled = last_unclean_exit_ + kRoudiNoticesDeath;
+  if (last_unclean_exit_ != std::chrono::steady_clock::time_point{}) std::this_thread::sleep_until(settled);
   // RouDi SIGTERMs the apps still registered when it stops, this one included.
   ::signal(SIGTERM, SIG_IGN);
   roudi_.stop();

@@ -3,8 +3,8 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <poll.h>
 #include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
@@ -13,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
 #include <thread>
 
 #include "sgn/error.hpp"
@@ -50,16 +51,98 @@ std::vector<std::string> remove_stale_roudi_files(const RoudiPaths& paths) {
   return removed;
 }
 
+namespace {
+
+bool pidfd_exited(int pidfd) {
+  if (pidfd < 0) return false;
+  pollfd fd{pidfd, POLLIN, 0};
+  if (::poll(&fd, 1, 0) <= 0) return false;
+  return (fd.revents & POLLIN) != 0;
+}
+
+void write_pid_file(const std::string& path, pid_t pid) {
+  const std::string text = std::to_string(pid) + "\n";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  [[maybe_unused]] const ssize_t written = ::write(fd, text.data(), text.size());
+  ::close(fd);
+}
+
+pid_t read_pid_file(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[32] = {};
+  const ssize_t n = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  return n > 0 ? static_cast<pid_t>(std::atol(text)) : -1;
+}
+
+// Starts iox-roudi in a session of its own, as a grandchild: it survives this
+// process and is not in its process group. Returns its pid, or -1 (errno set).
+pid_t spawn_detached(char** argv) {
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
+  const pid_t middle = ::fork();
+  if (middle < 0) return -1;
+  if (middle == 0) {
+    ::setsid();
+    const pid_t roudi = ::fork();
+    if (roudi == 0) {
+      ::syscall(SYS_close_range, 3, ~0U, 0);  // nothing of ours leaks into RouDi
+      const int quiet = ::open("/dev/null", O_WRONLY);  // RouDi's banner; its errors keep stderr
+      if (quiet >= 0) ::dup2(quiet, STDOUT_FILENO);
+      sigset_t none;
+      sigemptyset(&none);
+      ::sigprocmask(SIG_SETMASK, &none, nullptr);
+      ::execvp(argv[0], argv);
+      ::_exit(127);
+    }
+    [[maybe_unused]] const ssize_t written = ::write(pipe_fds[1], &roudi, sizeof roudi);
+    ::_exit(0);
+  }
+  ::close(pipe_fds[1]);
+  pid_t roudi = -1;
+  if (::read(pipe_fds[0], &roudi, sizeof roudi) != sizeof roudi) roudi = -1;
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ::waitpid(middle, &status, 0);
+  return roudi;
+}
+
+}  // namespace
+
 RoudiSupervisor::~RoudiSupervisor() { stop(); }
 
+bool RoudiSupervisor::join_users(std::chrono::milliseconds timeout) {
+  const RoudiPaths paths;
+  if (users_fd_ < 0) users_fd_ = ::open(paths.users_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (users_fd_ < 0) return false;
+  // Another process holds it exclusively only while it stops its RouDi.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (::flock(users_fd_, LOCK_SH | LOCK_NB) != 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return true;
+}
+
+void RoudiSupervisor::adopt_engine_roudi() {
+  const pid_t pid = read_pid_file(RoudiPaths{}.engine_pid);
+  if (pid <= 0 || ::kill(pid, 0) != 0) return;
+  pid_ = pid;
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+}
+
 void RoudiSupervisor::ensure_running(const std::string& config_file, std::chrono::milliseconds timeout) {
-  if ((pid_ > 0 && alive()) || (attached_ && roudi_answers())) return;
-  if (pid_ > 0 || attached_) {
+  if ((started_ || attached_) && alive()) return;
+  if (started_ || attached_) {
     throw Error("the RouDi this process used has gone; a new one is not started under live workers");
   }
   auto log = logger("roudi");
+  if (!join_users(timeout)) throw Error("another process is stopping RouDi and did not finish in time");
   if (roudi_answers()) {
     attached_ = true;
+    adopt_engine_roudi();
     log->info("attached to the RouDi already running on this machine");
     return;
   }
@@ -71,75 +154,77 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::chrono
   std::string level_flag = "-l";
   std::string level = "warning";
   char* argv[] = {exe.data(), config_flag.data(), config.data(), level_flag.data(), level.data(), nullptr};
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) throw Error(fmt::format("cannot start iox-roudi: fork: {}", std::strerror(errno)));
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGTERM);  // RouDi cleans up on SIGTERM
-    if (::getppid() != parent) ::_exit(127);
-    ::syscall(SYS_close_range, 3, ~0U, 0);  // nothing of ours leaks into RouDi
-    ::signal(SIGINT, SIG_IGN);  // Ctrl+C reaches the whole group: the engine decides when RouDi stops
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::execvp(exe.c_str(), argv);
-    ::_exit(127);
-  }
+  const pid_t pid = spawn_detached(argv);
+  if (pid < 0) throw Error(fmt::format("cannot start iox-roudi: {}", std::strerror(errno)));
   pid_ = pid;
+  pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+    if (pidfd_exited(pidfd_)) {
+      ::close(pidfd_);
+      pidfd_ = -1;
       pid_ = -1;
-      if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-        throw Error("cannot start iox-roudi: not found on PATH (install the 'iceoryx' package)");
+      // Another process started a RouDi at the same moment: use that one.
+      for (int i = 0; i < 200 && roudi_lock_held(); ++i) {
+        if (roudi_answers()) {
+          attached_ = true;
+          adopt_engine_roudi();
+          log->info("attached to a RouDi another process started at the same time");
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
-      throw Error(fmt::format("iox-roudi exited at start ({} {}); is another RouDi starting, or is the config "
-                              "'{}' invalid?",
-                              WIFEXITED(status) ? "status" : "signal",
-                              WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), config_file));
+      throw Error(fmt::format("iox-roudi exited at start (is it installed, and is the config '{}' valid?)",
+                              config_file));
     }
     if (roudi_answers()) {
+      started_ = true;
+      write_pid_file(RoudiPaths{}.engine_pid, pid_);
       log->info("started RouDi (pid {}) with {}", pid_, config_file);
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  started_ = true;
   stop();
   throw Error(fmt::format("iox-roudi did not become ready within {} ms", timeout.count()));
 }
 
 bool RoudiSupervisor::alive() {
   if (dead_) return false;
-  if (pid_ > 0) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      dead_ = true;
-      return false;
-    }
-    return true;
-  }
-  if (attached_ && !roudi_answers()) dead_ = true;
+  if (!started_ && !attached_) return false;  // none in use yet
+  if (pidfd_ >= 0 ? pidfd_exited(pidfd_) : !roudi_answers()) dead_ = true;
   return !dead_;
 }
 
 void RoudiSupervisor::stop(std::chrono::milliseconds grace) noexcept {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + grace;
-  int status = 0;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      return;
+  const RoudiPaths paths;
+  if (users_fd_ < 0) return;
+  // The last user (the exclusive lock is free) stops an engine-started RouDi.
+  ::flock(users_fd_, LOCK_UN);
+  const bool last = ::flock(users_fd_, LOCK_EX | LOCK_NB) == 0;
+  if (last && pid_ > 0 && !pidfd_exited(pidfd_)) {
+    ::kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + grace;
+    while (!pidfd_exited(pidfd_) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const bool clean = pidfd_exited(pidfd_) && !roudi_lock_held();
+    if (!pidfd_exited(pidfd_)) {
+      ::kill(pid_, SIGKILL);
+      while (!pidfd_exited(pidfd_)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    ::unlink(paths.engine_pid.c_str());
+    // A RouDi that was killed, or aborted on its way out, leaves its files behind.
+    if (!clean || std::ifstream(paths.management_shm).good()) remove_stale_roudi_files(paths);
   }
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, &status, 0);
+  if (last) ::unlink(paths.users_lock.c_str());
+  ::close(users_fd_);
+  users_fd_ = -1;
+  if (pidfd_ >= 0) ::close(pidfd_);
+  pidfd_ = -1;
   pid_ = -1;
-  remove_stale_roudi_files();  // a killed RouDi leaves its files behind
+  started_ = attached_ = false;
 }
 
 }  // namespace sgn::detail

@@ -1,8 +1,12 @@
 #pragma once
-// RouDi, the iceoryx daemon (one per machine). If one runs, the engine attaches
-// and never stops it. Otherwise it starts its own, waits (briefly) until it
-// answers, and stops it last: at exit, or by PDEATHSIG if this process dies.
-// Never iceoryx's own 60 s wait-then-abort: readiness is probed on the socket.
+// RouDi, the iceoryx daemon (one per machine). If one runs, the engine attaches.
+// Otherwise it starts one, detached from this process (its own session, so a
+// Ctrl+C or the exit of the process that started it does not take it down
+// under other users), and waits (briefly) until it answers: never iceoryx's own
+// 60 s wait-then-abort. Every sgn process using a RouDi holds a shared lock on
+// /tmp/sgn-roudi.users; at exit, the process that can take it exclusively is the
+// last user and stops the RouDi if the engine started it. A RouDi started by
+// someone else is never stopped.
 
 #include <sys/types.h>
 
@@ -12,13 +16,15 @@
 
 namespace sgn::detail {
 
-/// iceoryx 2.0.3 default paths.
+/// iceoryx 2.0.3 default paths, and the engine's own.
 struct RoudiPaths {
   std::string socket = "/tmp/roudi";
   std::string unique_lock = "/tmp/iox-unique-roudi.lock";
   std::string socket_lock = "/tmp/roudi.lock";
   std::string management_shm = "/dev/shm/iceoryx_mgmt";
   std::vector<std::string> data_shm{"/dev/shm/root"};
+  std::string users_lock = "/tmp/sgn-roudi.users";  // shared-locked by every sgn user
+  std::string engine_pid = "/tmp/sgn-roudi.pid";    // a RouDi the engine started
 };
 
 /// A RouDi answers on its socket.
@@ -39,15 +45,23 @@ class RoudiSupervisor {
   /// Attaches to a running RouDi or starts one with `config_file`. Throws sgn::Error
   /// with what went wrong (binary missing, exited with status N, not ready in time).
   void ensure_running(const std::string& config_file, std::chrono::milliseconds timeout);
-  /// False once a RouDi we started has died (or an attached one stopped answering).
+  /// False once the RouDi in use has died.
   bool alive();
-  bool started_by_us() const noexcept { return pid_ > 0; }
+  /// This process started the RouDi in use.
+  bool started_by_us() const noexcept { return started_; }
   pid_t pid() const noexcept { return pid_; }
-  /// Stops the RouDi we started: SIGTERM, then SIGKILL after `grace`. No-op when attached.
+  /// Leaves the RouDi: if this was its last user and the engine started it, stops
+  /// it (SIGTERM, then SIGKILL after `grace`). Never stops a RouDi started elsewhere.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000)) noexcept;
 
  private:
-  pid_t pid_ = -1;
+  bool join_users(std::chrono::milliseconds timeout);
+  void adopt_engine_roudi();
+
+  int users_fd_ = -1;
+  pid_t pid_ = -1;     // the engine-started RouDi in use, if any
+  int pidfd_ = -1;     // readable once it has exited
+  bool started_ = false;
   bool attached_ = false;
   bool dead_ = false;
 };

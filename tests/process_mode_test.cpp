@@ -1,0 +1,375 @@
+// Process mode end to end: real worker processes, a real RouDi (started by the
+// engine inside the private namespace that support/private_shm.sh gives this
+// binary), frames in shared memory. Scenarios shared with thread mode run for
+// both placements from the same test code.
+
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sgn/error.hpp>
+#include <sgn/init.hpp>
+#include <sgn/pipeline.hpp>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "support/run_helpers.hpp"
+#include "support/test_elements.hpp"
+
+extern char** environ;
+
+namespace sgn {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Child processes of this one whose command line starts with `prefix`.
+std::vector<pid_t> children_named(const std::string& prefix) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text;
+    std::getline(stat, text);
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 2));
+    char state;
+    pid_t parent = 0;
+    rest >> state >> parent;
+    if (parent != ::getpid()) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string args;
+    std::getline(cmdline, args, '\0');
+    if (args.rfind(prefix, 0) == 0) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+/// Shared-memory segments this process's pipelines made ("sgn.<pid>_<n>...").
+std::vector<std::string> own_sgn_segments() {
+  const std::string prefix = "sgn." + std::to_string(::getpid()) + "_";
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
+    const std::string name = entry.path().filename();
+    if (name.rfind(prefix, 0) == 0) names.push_back(name);
+  }
+  return names;
+}
+
+template <class E>
+const E* nested_as(const std::exception& outer) {
+  try {
+    std::rethrow_if_nested(outer);
+  } catch (const E& inner) {
+    static thread_local std::optional<E> kept;
+    kept.emplace(inner);
+    return &*kept;
+  } catch (...) {
+  }
+  return nullptr;
+}
+
+class ProcessModeTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    // Every worker reaped, every segment of ours unlinked (RouDi stays until exit).
+    EXPECT_TRUE(children_named("sgn-worker:").empty()) << "a worker process is left";
+    EXPECT_TRUE(own_sgn_segments().empty()) << "a shared-memory segment is left";
+  }
+};
+
+class PlacementTest : public ProcessModeTest, public ::testing::WithParamInterface<Placement> {};
+
+TEST_P(PlacementTest, HundredThousandFramesArriveInOrder) {
+  auto& record = test::SinkRecord::named("order");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "100000"}})
+      .add("test-transform", "t", {}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "order"}});
+  p.link("src", "t").link("t", "sink");
+  RunReport report = test::run_within(p, 60s);
+  ASSERT_EQ(record.sequences.size(), 100000u);
+  for (std::size_t i = 0; i < record.sequences.size(); ++i) {
+    ASSERT_EQ(record.sequences[i], i) << "lost or reordered at " << i;
+    ASSERT_EQ(record.payload_index[i], static_cast<std::int64_t>(i));
+  }
+  EXPECT_TRUE(record.eos);
+  EXPECT_EQ(report.find("t")->frames_in, 100000u);
+  EXPECT_EQ(report.find("t")->frames_out, 100000u);
+  EXPECT_EQ(report.find("t")->placement, GetParam());
+}
+
+TEST_P(PlacementTest, AnExceptionInTheWorkerIsNestedWithItsTypeAndMessage) {
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}})
+      .add("test-transform", "t", {{"throw_at", "5"}}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "throws"}});
+  p.link("src", "t").link("t", "sink");
+  const auto start = test::Clock::now();
+  try {
+    test::run_within(p, 20s);
+    FAIL() << "run() must throw";
+  } catch (const WorkerError& e) {
+    EXPECT_EQ(e.element(), "t");
+    EXPECT_NE(std::string(e.what()).find("worker stopped before EOS"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("refuses frame 5"), std::string::npos) << e.what();
+    if (GetParam() == Placement::Process) {
+      const RemoteError* remote = nested_as<RemoteError>(e);
+      ASSERT_NE(remote, nullptr) << describe_exception(e);
+      EXPECT_EQ(remote->type(), "std::out_of_range");
+      EXPECT_EQ(remote->kind(), "exception");
+    } else {
+      EXPECT_NE(nested_as<std::out_of_range>(e), nullptr) << describe_exception(e);
+    }
+  }
+  EXPECT_LT(test::seconds_since(start), 5.0);
+}
+
+TEST_P(PlacementTest, ShutdownDrainsEveryFrameToTheSink) {
+  auto& record = test::SinkRecord::named("drain");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "200"}})
+      .add("test-transform", "t", {}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "drain"}});
+  p.link("src", "t").link("t", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  while (true) {
+    std::this_thread::sleep_for(10ms);
+    std::lock_guard lock(record.mutex);
+    if (record.sequences.size() > 50) break;
+  }
+  p.request_shutdown();
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+  RunReport report = run.get();
+  EXPECT_TRUE(record.eos);
+  EXPECT_EQ(report.find("src")->frames_out, record.sequences.size());
+  for (std::size_t i = 0; i < record.sequences.size(); ++i) ASSERT_EQ(record.sequences[i], i);
+}
+
+TEST_P(PlacementTest, StopEndsPromptly) {
+  auto& record = test::SinkRecord::named("stop");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}})
+      .add("test-transform", "t", {}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "stop"}, {"sleep_us", "1000"}});
+  p.link("src", "t").link("t", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  while (true) {
+    std::this_thread::sleep_for(10ms);
+    std::lock_guard lock(record.mutex);
+    if (record.sequences.size() > 20) break;
+  }
+  const auto start = test::Clock::now();
+  p.request_stop();
+  ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
+  RunReport report = run.get();
+  EXPECT_LT(test::seconds_since(start), 3.0);
+  EXPECT_TRUE(report.stopped);
+}
+
+INSTANTIATE_TEST_SUITE_P(Placements, PlacementTest, ::testing::Values(Placement::Thread, Placement::Process),
+                         [](const auto& param_info) { return std::string(to_string(param_info.param)); });
+
+TEST_F(ProcessModeTest, AChainOfProcessElementsCopiesNothing) {
+  auto& record = test::SinkRecord::named("chain");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "2000"}, {"bytes", "65536"}}, Placement::Process)
+      .add("test-transform", "a", {}, Placement::Process)
+      .add("test-transform", "b", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "chain"}});
+  p.link("src", "a").link("a", "b").link("b", "sink");
+  RunReport report = test::run_within(p, 30s);
+  ASSERT_EQ(record.sequences.size(), 2000u);
+  for (const char* name : {"src", "a", "b", "sink"}) {
+    EXPECT_EQ(report.find(name)->copies, 0u) << name;
+  }
+  EXPECT_EQ(report.find("b")->frames_out, 2000u);
+  EXPECT_GT(report.find("a")->pid, 0);
+  EXPECT_NE(report.find("a")->pid, ::getpid());
+  EXPECT_NE(report.find("a")->pid, report.find("b")->pid);
+}
+
+TEST_F(ProcessModeTest, FanOutFromAWorkerReachesEveryConsumer) {
+  auto& left = test::SinkRecord::named("left");
+  auto& right = test::SinkRecord::named("right");
+  left.clear();
+  right.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "500"}}, Placement::Process)
+      .add("test-check-sink", "left", {{"record", "left"}})
+      .add("test-transform", "t", {}, Placement::Process)
+      .add("test-check-sink", "right", {{"record", "right"}});
+  p.link("src", "left").link("src", "t").link("t", "right");
+  test::run_within(p, 30s);
+  EXPECT_EQ(left.sequences.size(), 500u);
+  EXPECT_EQ(right.sequences.size(), 500u);
+  EXPECT_TRUE(left.eos && right.eos);
+}
+
+TEST_F(ProcessModeTest, AKilledWorkerIsReportedWithItsPidAndSignal) {
+  auto& record = test::SinkRecord::named("killed");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "100"}})
+      .add("test-transform", "t", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "killed"}});
+  p.link("src", "t").link("t", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  while (true) {
+    std::this_thread::sleep_for(10ms);
+    std::lock_guard lock(record.mutex);
+    if (record.sequences.size() > 20) break;
+  }
+  const auto workers = children_named("sgn-worker:t");
+  ASSERT_EQ(workers.size(), 1u);
+  const auto start = test::Clock::now();
+  ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
+  ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
+  try {
+    run.get();
+    FAIL() << "run() must throw";
+  } catch (const WorkerError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("'t'"), std::string::npos) << what;
+    EXPECT_NE(what.find(std::to_string(workers[0])), std::string::npos) << what;
+    EXPECT_NE(what.find("signal 9"), std::string::npos) << what;
+  }
+  EXPECT_LT(test::seconds_since(start), 2.0);
+}
+
+TEST_F(ProcessModeTest, AHungWorkerIsKilledAfterTheJoinTimeoutAndNamed) {
+  auto& record = test::SinkRecord::named("hung");
+  record.clear();
+  PipelineOptions options;
+  options.join_timeout = 300ms;
+  Pipeline p(options);
+  p.add("test-count-source", "src", {{"count", "-1"}})
+      .add("test-transform", "t", {{"stall_at", "10"}, {"stall_ms", "60000"}}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "hung"}});
+  p.link("src", "t").link("t", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  while (true) {
+    std::this_thread::sleep_for(10ms);
+    std::lock_guard lock(record.mutex);
+    if (record.sequences.size() >= 10) break;
+  }
+  std::this_thread::sleep_for(100ms);
+  p.request_stop();
+  ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
+  try {
+    run.get();
+    FAIL() << "run() must throw";
+  } catch (const JoinTimeoutError& e) {
+    EXPECT_NE(std::string(e.what()).find("'t' (pid"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("killed"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ProcessModeTest, TwoPipelinesRunOneAfterTheOther) {
+  for (int round = 0; round < 2; ++round) {
+    auto& record = test::SinkRecord::named("rounds");
+    record.clear();
+    Pipeline p;
+    p.add("test-count-source", "src", {{"count", "300"}})
+        .add("test-transform", "t", {}, Placement::Process)
+        .add("test-check-sink", "sink", {{"record", "rounds"}});
+    p.link("src", "t").link("t", "sink");
+    test::run_within(p, 30s);
+    EXPECT_EQ(record.sequences.size(), 300u) << "round " << round;
+  }
+}
+
+TEST_F(ProcessModeTest, AQueueBeyondTheSharedMemoryLimitIsRefusedWhenBuilt) {
+  PipelineOptions options;
+  options.queue_maxsize = 300;
+  Pipeline p(options);
+  p.add("test-count-source", "src").add("test-transform", "t", {}, Placement::Process).add("test-check-sink", "sink");
+  p.link("src", "t").link("t", "sink");
+  try {
+    p.validate();
+    FAIL() << "validate() must throw";
+  } catch (const ValidationError& e) {
+    EXPECT_NE(std::string(e.what()).find("300"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("256"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(ProcessModeTest, AFrameLargerThanTheLargestChunkFailsNamingTheSizes) {
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "3"}, {"bytes", std::to_string(200u << 20)}}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "too-big"}});
+  p.link("src", "sink");
+  try {
+    test::run_within(p, 30s);
+    FAIL() << "run() must throw";
+  } catch (const WorkerError& e) {
+    const std::string text = describe_exception(e);
+    EXPECT_NE(text.find("src:out"), std::string::npos) << text;
+    EXPECT_NE(text.find("largest shared-memory chunk"), std::string::npos) << text;
+    const RemoteError* remote = nested_as<RemoteError>(e);
+    ASSERT_NE(remote, nullptr) << text;
+    EXPECT_EQ(remote->kind(), "frameOverflow");
+  }
+}
+
+// Runs inside a second process started by TwoProcessesShareOneRouDi.
+TEST_F(ProcessModeTest, HelperPipelineForAnotherProcess) {
+  if (!std::getenv("SGN_TEST_HELPER_PIPELINE")) GTEST_SKIP() << "only run as the helper of another test";
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "2000"}})
+      .add("test-transform", "t", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "helper"}});
+  p.link("src", "t").link("t", "sink");
+  RunReport report = test::run_within(p, 30s);
+  EXPECT_EQ(report.find("sink")->frames_in, 2000u);
+}
+
+TEST_F(ProcessModeTest, TwoProcessesRunPipelinesAtOnce) {
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  ASSERT_GT(n, 0);
+  exe[n] = '\0';
+  std::string filter = "--gtest_filter=ProcessModeTest.HelperPipelineForAnotherProcess";
+  char* argv[] = {exe, filter.data(), nullptr};
+  std::vector<std::string> env_text{"SGN_TEST_HELPER_PIPELINE=1"};
+  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
+  std::vector<char*> envp;
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  auto& record = test::SinkRecord::named("mine");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "2000"}})
+      .add("test-transform", "t", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "mine"}});
+  p.link("src", "t").link("t", "sink");
+  pid_t helper = -1;
+  ASSERT_EQ(::posix_spawn(&helper, exe, nullptr, nullptr, argv, envp.data()), 0);
+  RunReport report = test::run_within(p, 30s);
+  int status = 0;
+  ASSERT_EQ(::waitpid(helper, &status, 0), helper);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the other process's pipeline failed";
+  EXPECT_EQ(report.find("sink")->frames_in, 2000u);
+}
+
+}  // namespace
+}  // namespace sgn
+
+int main(int argc, char** argv) {
+  sgn::test::register_test_elements(sgn::Registry::global());
+  sgn::init(argc, argv);  // a worker process start ends here
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
