@@ -190,6 +190,13 @@ void Pipeline::validate() const {
       throw ValidationError(fmt::format("element '{}' ({}) cannot run in placement '{}' (it supports: {})",
                                         e.name(), e.type_name(), to_string(entry.placement), names));
     }
+    if (entry.placement == Placement::Process && &impl.registry() != &Registry::global() &&
+        !Registry::global().contains(entry.type_name)) {
+      throw ValidationError(fmt::format(
+          "element '{}' has placement 'process', but its type '{}' is not in sgn::Registry::global(), which "
+          "worker processes build their element from",
+          e.name(), entry.type_name));
+    }
     if (entry.placement == Placement::Process && impl.options.queue_maxsize > kMaxProcessQueue) {
       throw ValidationError(fmt::format(
           "element '{}' has placement 'process', but queue_maxsize {} exceeds the shared-memory queue limit of {}",
