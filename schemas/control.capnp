@@ -67,7 +67,12 @@ struct WorkerSpec {
   inputs @8 :List(Input);
   outputs @9 :List(Output);
   logLevel @10 :Text;
+  shared @11 :List(SharedData);  # Pipeline::share, as read-only segments
 
+  struct SharedData {
+    name @0 :Text;
+    segment @1 :Text;          # shared-memory name to map read-only
+  }
   struct Property {
     name @0 :Text;
     value @1 :Text;

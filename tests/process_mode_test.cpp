@@ -177,6 +177,38 @@ TEST_P(PlacementTest, StopEndsPromptly) {
   EXPECT_TRUE(report.stopped);
 }
 
+TEST_P(PlacementTest, SharedDataReachesTheElementWhereverItRuns) {
+  auto& record = test::SinkRecord::named("shared");
+  record.clear();
+  const std::int64_t calibration = 0x5ca1ab1e;
+  Pipeline p;
+  p.share("calibration", std::as_bytes(std::span(&calibration, 1)));
+  p.add("test-count-source", "src", {{"count", "20"}})
+      .add("test-transform", "t", {{"copy_shared", "calibration"}}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "shared"}});
+  p.link("src", "t").link("t", "sink");
+  test::run_within(p, 20s);
+  ASSERT_EQ(record.payload_index.size(), 20u);
+  for (std::int64_t value : record.payload_index) EXPECT_EQ(value, calibration);
+}
+
+TEST_P(PlacementTest, UnknownSharedDataIsAnErrorNamingWhatIsShared) {
+  Pipeline p;
+  const std::byte one{1};
+  p.share("taps", std::span(&one, 1));
+  p.add("test-count-source", "src", {{"count", "5"}})
+      .add("test-transform", "t", {{"copy_shared", "tapz"}}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "shared-missing"}});
+  p.link("src", "t").link("t", "sink");
+  try {
+    test::run_within(p, 20s);
+    FAIL() << "run() must throw";
+  } catch (const WorkerError& e) {
+    EXPECT_NE(std::string(e.what()).find("'tapz'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("taps"), std::string::npos) << e.what();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Placements, PlacementTest, ::testing::Values(Placement::Thread, Placement::Process),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
@@ -274,6 +306,13 @@ TEST_F(ProcessModeTest, AHungWorkerIsKilledAfterTheJoinTimeoutAndNamed) {
     EXPECT_NE(std::string(e.what()).find("'t' (pid"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("killed"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(ProcessModeTest, SharingANameTwiceIsRefused) {
+  Pipeline p;
+  const std::byte one{1};
+  p.share("taps", std::span(&one, 1));
+  EXPECT_THROW(p.share("taps", std::span(&one, 1)), ValidationError);
 }
 
 TEST_F(ProcessModeTest, TwoPipelinesRunOneAfterTheOther) {

@@ -16,6 +16,22 @@ Element::Element(const ElementArgs& args, std::vector<PadSpec> inputs, std::vect
 
 Element::~Element() = default;
 
+std::span<const std::byte> Element::shared_data(std::string_view name) const {
+  if (shared_) {
+    if (auto it = shared_->find(name); it != shared_->end()) return it->second;
+  }
+  std::string known;
+  if (shared_) {
+    for (const auto& [n, data] : *shared_) known += (known.empty() ? "" : ", ") + n;
+  }
+  throw Error(fmt::format("element '{}': no shared data named '{}' (the pipeline shares: {})", args_.name, name,
+                          known.empty() ? "nothing" : known));
+}
+
+std::span<const std::byte> Context::shared(std::string_view name) const {
+  return node_.element().shared_data(name);
+}
+
 bool Context::eos_requested() const noexcept {
   return node_.control().eos_requested.load(std::memory_order_relaxed);
 }
@@ -174,6 +190,10 @@ bool WorkerContext::should_shutdown() const noexcept {
 }
 
 spdlog::logger& WorkerContext::log() const noexcept { return node_.element().log(); }
+
+std::span<const std::byte> WorkerContext::shared(std::string_view name) const {
+  return node_.element().shared_data(name);
+}
 
 detail::StepResult WorkerElement::step(detail::Node& node) {
   WorkerContext ctx(node);

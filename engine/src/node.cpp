@@ -89,6 +89,10 @@ bool Node::pop(std::size_t index, Frame& out) {
   } else {
     ++frames_in_;
     bytes_in_ += h.message_bytes;
+    if (outputs.empty()) {
+      control_.sink_frames.fetch_add(1, std::memory_order_relaxed);
+      control_.sink_bytes.fetch_add(h.message_bytes, std::memory_order_relaxed);
+    }
     latency_.record(monotonic_ns() - h.timestamp_ns);
   }
   return true;

@@ -216,6 +216,17 @@ RunReport Pipeline::run() {
   return detail::execute(*impl_);
 }
 
+Pipeline& Pipeline::share(std::string name, std::span<const std::byte> data) {
+  if (name.empty()) throw ValidationError("shared data needs a name");
+  for (const auto& [existing, bytes] : impl_->shared) {
+    if (existing == name) {
+      throw ValidationError(fmt::format("the pipeline already shares data named '{}' ({} bytes)", name, bytes.size()));
+    }
+  }
+  impl_->shared.emplace_back(std::move(name), std::vector<std::byte>(data.begin(), data.end()));
+  return *this;
+}
+
 void Pipeline::request_shutdown() noexcept {
   if (detail::RunControl* control = impl_->active.load()) {
     control->interrupted.store(true);

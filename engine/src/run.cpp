@@ -11,6 +11,7 @@
 #include "detail/heap_frame_pool.hpp"
 #include "detail/node.hpp"
 #include "detail/pipeline_impl.hpp"
+#include "detail/progress_ticker.hpp"
 #include "detail/signal_guard.hpp"
 #include "detail/spsc_channel.hpp"
 #include "process/process_group.hpp"
@@ -32,6 +33,7 @@ struct Worker {
 // the join timeout never touches freed memory.
 struct RunState {
   RunControl control;
+  SharedTable shared;                        // Pipeline::share, as the elements see it
   std::unique_ptr<ProcessGroup> group;       // process mode only; outlives the nodes' frames
   std::vector<std::unique_ptr<Node>> nodes;  // topological order
   std::vector<std::unique_ptr<FrameChannel>> channels;
@@ -106,6 +108,8 @@ std::shared_ptr<RunState> build(Pipeline::Impl& impl) {
     node_of[index] = node.get();
     state->nodes.push_back(std::move(node));
   }
+  for (const auto& [name, bytes] : impl.shared) state->shared.emplace(name, std::span<const std::byte>(bytes));
+  for (auto& node : state->nodes) node->share(&state->shared);
   std::vector<LinkPlan> plans;
   for (const auto& link : impl.links) {
     plans.push_back({position[link.from], link.from_pad, position[link.to], link.to_pad});
@@ -117,7 +121,7 @@ std::shared_ptr<RunState> build(Pipeline::Impl& impl) {
     std::vector<Node*> nodes;
     for (auto& node : state->nodes) nodes.push_back(node.get());
     state->group = std::make_unique<ProcessGroup>(std::move(nodes), plans, state->control,
-                                                  impl.options.queue_maxsize, local_links);
+                                                  impl.options.queue_maxsize, state->shared, local_links);
   } else {
     local_links = plans;
   }
@@ -239,13 +243,15 @@ RunReport execute(Pipeline::Impl& impl) {
 
   std::optional<std::chrono::steady_clock::time_point> drain_deadline;
   std::string drain_stragglers;  // named when a shutdown drain outlived the join timeout
+  ProgressTicker progress_ticker(impl.options, control, started);
   auto everything_done = [&] {
     return main_nodes_finished(*state) && all_workers_done(*state) && (!group || group->all_exited());
   };
   while (!control.failed.load() && !control.stop_requested.load()) {
     const auto seen = control.main_waker->epoch();
-    const bool progress = step_main_nodes(*state);
+    const bool moved = step_main_nodes(*state);
     if (group) group->poll();
+    progress_ticker.tick();
     if (control.failed.load()) break;
     if (everything_done()) break;
     if (!control.eos_requested.load() && sinks_ended(*state)) {
@@ -267,7 +273,7 @@ RunReport execute(Pipeline::Impl& impl) {
       }
       break;
     }
-    if (!progress) control.main_waker->wait(seen, kIdleWait);
+    if (!moved) control.main_waker->wait(seen, kIdleWait);
   }
 
   // Teardown: stop whatever still runs, wait for workers up to the join timeout.

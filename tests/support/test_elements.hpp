@@ -141,13 +141,15 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
     return {"test-transform", "passes frames through, failing or stalling on demand",
             {property<std::int64_t>("throw_at", -1, "frame index that throws"),
              property<std::int64_t>("stall_at", -1, "frame index that stalls"),
-             property<std::int64_t>("stall_ms", 0, "how long to stall", 0)}};
+             property<std::int64_t>("stall_ms", 0, "how long to stall", 0),
+             property<std::string>("copy_shared", "", "replace each payload with this shared data")}};
   }
   explicit TestTransform(const ElementArgs& args)
       : Transform(args),
         throw_at_(properties().get<std::int64_t>("throw_at")),
         stall_at_(properties().get<std::int64_t>("stall_at")),
-        stall_ms_(properties().get<std::int64_t>("stall_ms")) {
+        stall_ms_(properties().get<std::int64_t>("stall_ms")),
+        copy_shared_(properties().get<std::string>("copy_shared")) {
     ++live();
   }
   ~TestTransform() override { --live(); }
@@ -159,7 +161,12 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
       std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms_));
       --stalling();
     }
-    out.setData(in.getData());
+    if (!copy_shared_.empty()) {
+      const auto shared = shared_data(copy_shared_);
+      out.setData(kj::arrayPtr(reinterpret_cast<const kj::byte*>(shared.data()), shared.size()));
+    } else {
+      out.setData(in.getData());
+    }
     return Flow::Ok;
   }
   /// Instances alive (a detached worker may still hold one).
@@ -175,6 +182,7 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
 
  private:
   std::int64_t throw_at_, stall_at_, stall_ms_;
+  std::string copy_shared_;
   std::int64_t seen_ = 0;
 };
 

@@ -9,7 +9,9 @@
 #include <cstddef>
 #include <functional>
 #include <memory>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <typeindex>
 #include <vector>
@@ -23,6 +25,8 @@ namespace sgn {
 
 namespace detail {
 class Node;
+/// Named read-only data shared with the pipeline's elements (Pipeline::share).
+using SharedTable = std::map<std::string, std::span<const std::byte>, std::less<>>;
 class PortIn;
 class PortOut;
 enum class StepResult { Progress, WaitInput, WaitOutput, Done };
@@ -59,6 +63,8 @@ class Context {
   bool eos_requested() const noexcept;
   spdlog::logger& log() const noexcept;
   const std::string& element_name() const noexcept;
+  /// Read-only data the pipeline shares under `name` (Pipeline::share).
+  std::span<const std::byte> shared(std::string_view name) const;
 
  private:
   const detail::Node& node_;
@@ -85,6 +91,9 @@ class Element {
   }
   /// The element's logger ("sgn.<name>").
   spdlog::logger& log() const noexcept { return *logger_; }
+  /// Read-only data the pipeline shares under `name` (Pipeline::share), mapped
+  /// without a copy in worker processes. Available from start() on.
+  std::span<const std::byte> shared_data(std::string_view name) const;
 
  protected:
   Element(const ElementArgs& args, std::vector<PadSpec> inputs, std::vector<PadSpec> outputs);
@@ -103,6 +112,7 @@ class Element {
   std::vector<PadSpec> inputs_;
   std::vector<PadSpec> outputs_;
   std::shared_ptr<spdlog::logger> logger_;
+  const detail::SharedTable* shared_ = nullptr;
 };
 
 namespace detail {
@@ -243,6 +253,8 @@ class WorkerContext {
   /// Drain: finish the frames already queued, then return.
   bool should_shutdown() const noexcept;
   spdlog::logger& log() const noexcept;
+  /// Read-only data the pipeline shares under `name` (Pipeline::share).
+  std::span<const std::byte> shared(std::string_view name) const;
   /// State kept for the element's life, made on first use.
   template <class T>
   T& state() {

@@ -1,8 +1,10 @@
 #pragma once
 /// Exceptions the engine throws. Every message names the element and pad involved.
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 
 namespace sgn {
@@ -75,6 +77,27 @@ class RemoteError : public Error {
 class JoinTimeoutError : public ElementError {
  public:
   using ElementError::ElementError;
+};
+
+/// A pipeline description given to sgn::parse_launch is malformed or names
+/// something that does not exist. what() is the reason, then the offending line
+/// of the description with a caret under the offending token.
+class ParseError : public Error {
+ public:
+  /// `position` and `length` are byte offsets into `description`.
+  ParseError(std::string reason, std::string_view description, std::size_t position, std::size_t length = 1);
+  /// The reason alone, without the line and caret.
+  const std::string& reason() const noexcept { return reason_; }
+  /// Byte offset of the offending token in the description.
+  std::size_t position() const noexcept { return position_; }
+  std::size_t length() const noexcept { return length_; }
+  /// 1-based line and column (in bytes) of position().
+  std::size_t line() const noexcept { return line_; }
+  std::size_t column() const noexcept { return column_; }
+
+ private:
+  std::string reason_;
+  std::size_t position_, length_, line_, column_;
 };
 
 /// Renders an exception and every exception nested in it, one per line.

@@ -3,8 +3,10 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +19,19 @@
 
 namespace sgn {
 
+/// Totals of what the sinks running in this process (main or thread placement;
+/// not worker processes) have received so far in a run.
+struct Progress {
+  std::uint64_t frames = 0;             ///< data frames
+  std::uint64_t bytes = 0;              ///< payload bytes
+  std::chrono::nanoseconds elapsed{0};  ///< since run() started
+};
+
+/// A link between an output pad and an input pad, by element and pad name.
+struct PadLink {
+  std::string from, from_pad, to, to_pad;
+};
+
 struct PipelineOptions {
   /// Placement of elements added without one.
   Placement default_placement = Placement::Main;
@@ -28,6 +43,10 @@ struct PipelineOptions {
   bool handle_signals = true;
   /// Where element types are looked up (and add<T>() registers); Registry::global() when null.
   Registry* registry = nullptr;
+  /// Called by run() on its own thread, at most every `progress_interval`, while the
+  /// pipeline runs (for a live progress line). Exceptions it throws are ignored.
+  std::function<void(const Progress&)> progress;
+  std::chrono::milliseconds progress_interval{100};
 };
 
 namespace detail {
@@ -56,6 +75,11 @@ class Pipeline {
   /// Type mismatches fail here, naming both pads and types.
   Pipeline& link(std::string_view from, std::string_view to);
 
+  /// Shares read-only data (filter coefficients, a calibration table) with every
+  /// element under `name` (Element::shared_data). Worker processes map it from a
+  /// shared-memory segment without a copy; the segment lives while run() runs.
+  Pipeline& share(std::string name, std::span<const std::byte> data);
+
   /// Throws ValidationError for an unlinked pad, a cycle, a missing sink, ...
   void validate() const;
   /// Runs until every sink has seen EOS. Throws the first element error, with the
@@ -73,6 +97,8 @@ class Pipeline {
   /// Element names in the order they were added.
   std::vector<std::string> element_names() const;
   Placement placement(std::string_view name) const;
+  /// Every link, in the order they were made (not while run() runs).
+  std::vector<PadLink> links() const;
 
   struct Impl;
 

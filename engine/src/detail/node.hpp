@@ -24,6 +24,8 @@ struct RunControl {
   std::atomic<bool> stop_requested{false};  // everything ends now
   std::atomic<bool> failed{false};
   std::atomic<bool> interrupted{false};     // a signal or a request from outside asked to end
+  std::atomic<std::uint64_t> sink_frames{0};  // data frames into sinks of this process (Progress)
+  std::atomic<std::uint64_t> sink_bytes{0};
   Waker local_main_waker;
   Waker* main_waker = &local_main_waker;  // in process mode: the main process's shared waker
   std::vector<Waker*> all_wakers;  // fixed before run starts; notified on requests
@@ -61,6 +63,8 @@ class Node {
   RunControl& control() const noexcept { return control_; }
   Waker& waker() noexcept { return *waker_; }
   void use_own_waker() { own_waker_ = std::make_unique<Waker>(); waker_ = own_waker_.get(); }
+  /// Gives the element the run's shared data.
+  void share(const SharedTable* table) noexcept { element_->shared_ = table; }
   /// Sleeps on `waker` (a shared one, in process mode) instead.
   void use_waker(Waker* waker) noexcept { waker_ = waker; }
 

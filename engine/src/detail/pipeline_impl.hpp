@@ -29,6 +29,7 @@ struct Pipeline::Impl {
   PipelineOptions options;
   std::vector<Entry> entries;
   std::vector<Link> links;
+  std::vector<std::pair<std::string, std::vector<std::byte>>> shared;  // Pipeline::share
   std::atomic<detail::RunControl*> active{nullptr};
   bool has_run = false;
 

@@ -41,7 +41,8 @@ std::string describe_exit(int status) {
 }  // namespace
 
 ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>& links, RunControl& control,
-                           std::size_t queue_maxsize, std::vector<LinkPlan>& local_links)
+                           std::size_t queue_maxsize, const SharedTable& shared,
+                           std::vector<LinkPlan>& local_links)
     : nodes_(std::move(nodes)), control_(control), queue_maxsize_(queue_maxsize), links_(links) {
   ProcessRuntime& runtime = ProcessRuntime::instance();
   runtime.ensure_main();
@@ -50,6 +51,11 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
   main_index_ = static_cast<std::uint32_t>(nodes_.size());
   block_ = ControlBlock::create("/sgn." + instance_ + ".ctl", main_index_ + 1, static_cast<std::uint32_t>(links.size()));
 
+  for (const auto& [name, data] : shared) {
+    ShmSegment segment = ShmSegment::create(fmt::format("/sgn.{}.shared{}", instance_, shared_.size()), data.size());
+    if (!data.empty()) std::memcpy(segment.data(), data.data(), data.size());
+    shared_.emplace_back(name, std::move(segment));
+  }
   control_.main_waker = &block_.waker(main_index_);
   auto waker_of = [&](std::size_t node) -> Waker* {
     return nodes_[node]->placement() == Placement::Main ? control_.main_waker
@@ -128,6 +134,11 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
     spec.setMainNodeIndex(main_index_);
     spec.setControlSegment(block_.name());
     spec.setLogLevel(level);
+    auto shared = spec.initShared(static_cast<unsigned>(shared_.size()));
+    for (unsigned k = 0; k < shared_.size(); ++k) {
+      shared[k].setName(shared_[k].first);
+      shared[k].setSegment(shared_[k].second.name());
+    }
     auto node_index = [&](std::size_t n) {
       return nodes_[n]->placement() == Placement::Main ? main_index_ : static_cast<std::uint32_t>(n);
     };

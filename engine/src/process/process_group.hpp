@@ -34,7 +34,7 @@ class ProcessGroup {
   /// memory, gives every node a shared waker, and returns the links left for
   /// in-memory channels. `nodes` are in topological order.
   ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>& links, RunControl& control,
-               std::size_t queue_maxsize, std::vector<LinkPlan>& local_links);
+               std::size_t queue_maxsize, const SharedTable& shared, std::vector<LinkPlan>& local_links);
   ~ProcessGroup();
 
   /// Starts the workers, waits until every one is connected, then says "start".
@@ -75,6 +75,7 @@ class ProcessGroup {
   std::size_t queue_maxsize_;
   std::string instance_;
   ControlBlock block_;
+  std::vector<std::pair<std::string, ShmSegment>> shared_;  // Pipeline::share, for the workers
   std::uint32_t main_index_;
   std::vector<std::unique_ptr<IoxOutput>> outputs_;
   std::vector<std::unique_ptr<IoxInput>> inputs_;

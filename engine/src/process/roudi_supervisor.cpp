@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -109,7 +110,19 @@ pid_t spawn_detached(char** argv) {
   return roudi;
 }
 
+// What the fatal-signal path needs, readable without locks.
+std::atomic<int> g_users_fd{-1};
+std::atomic<pid_t> g_engine_roudi{-1};
+
 }  // namespace
+
+void roudi_emergency_stop() noexcept {
+  const int fd = g_users_fd.load();
+  const pid_t pid = g_engine_roudi.load();
+  if (fd < 0 || pid <= 0) return;
+  ::flock(fd, LOCK_UN);
+  if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::kill(pid, SIGTERM);
+}
 
 RoudiSupervisor::~RoudiSupervisor() { stop(); }
 
@@ -117,6 +130,7 @@ bool RoudiSupervisor::join_users(std::chrono::milliseconds timeout) {
   const RoudiPaths paths;
   if (users_fd_ < 0) users_fd_ = ::open(paths.users_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (users_fd_ < 0) return false;
+  g_users_fd.store(users_fd_);
   // Another process holds it exclusively only while it stops its RouDi.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (::flock(users_fd_, LOCK_SH | LOCK_NB) != 0) {
@@ -131,6 +145,7 @@ void RoudiSupervisor::adopt_engine_roudi() {
   if (pid <= 0 || ::kill(pid, 0) != 0) return;
   pid_ = pid;
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  g_engine_roudi.store(pid_);
 }
 
 void RoudiSupervisor::ensure_running(const std::string& config_file, std::chrono::milliseconds timeout) {
@@ -179,6 +194,7 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::chrono
     }
     if (roudi_answers()) {
       started_ = true;
+      g_engine_roudi.store(pid_);
       write_pid_file(RoudiPaths{}.engine_pid, pid_);
       log->info("started RouDi (pid {}) with {}", pid_, config_file);
       return;
@@ -200,6 +216,8 @@ bool RoudiSupervisor::alive() {
 void RoudiSupervisor::stop(std::chrono::milliseconds grace) noexcept {
   const RoudiPaths paths;
   if (users_fd_ < 0) return;
+  g_users_fd.store(-1);
+  g_engine_roudi.store(-1);
   // The last user (the exclusive lock is free) stops an engine-started RouDi.
   ::flock(users_fd_, LOCK_UN);
   const bool last = ::flock(users_fd_, LOCK_EX | LOCK_NB) == 0;

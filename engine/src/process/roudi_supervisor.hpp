@@ -35,6 +35,10 @@ bool roudi_lock_held(const RoudiPaths& paths = {});
 /// Returns the paths removed.
 std::vector<std::string> remove_stale_roudi_files(const RoudiPaths& paths = {});
 
+/// Async-signal-safe: if this process is the last user of an engine-started
+/// RouDi, sends it SIGTERM (for the fatal-signal path, where nothing else runs).
+void roudi_emergency_stop() noexcept;
+
 class RoudiSupervisor {
  public:
   RoudiSupervisor() = default;

@@ -80,6 +80,8 @@ int run_worker(int spec_fd) {
   };
 
   RunControl control;
+  std::vector<ShmSegment> shared_segments;
+  SharedTable shared;
   std::unique_ptr<Node> node;
   std::vector<std::unique_ptr<IoxOutput>> outputs;
   std::vector<std::unique_ptr<IoxInput>> inputs;
@@ -90,6 +92,13 @@ int run_worker(int spec_fd) {
     node = std::make_unique<Node>(Registry::global().make(spec.getTypeName().cStr(), element_name, properties),
                                   Placement::Process, control);
     node->use_waker(&block.waker(spec.getNodeIndex()));
+    for (auto data : spec.getShared()) {
+      shared_segments.push_back(ShmSegment::open(data.getSegment(), false));
+      const ShmSegment& segment = shared_segments.back();
+      shared.emplace(data.getName(), std::span<const std::byte>(static_cast<const std::byte*>(segment.data()),
+                                                                segment.size()));
+    }
+    node->share(&shared);
     control.main_waker = &node->waker();
     control.all_wakers.push_back(&node->waker());
     const Element& e = node->element();

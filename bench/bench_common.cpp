@@ -1,0 +1,217 @@
+#include "bench_common.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+extern char** environ;
+
+namespace bench {
+
+bool g_smoke = false;
+std::string g_self;
+
+std::int64_t now_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+namespace {
+double seconds_of(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
+}  // namespace
+
+double cpu_self() noexcept {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  return seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
+}
+
+double cpu_of_pid(long pid) noexcept {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  if (!std::getline(stat, text)) return 0;
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  // Fields after the command: state(3) ... utime(14) stime(15).
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::vector<long> children_named(const std::string& prefix) {
+  std::vector<long> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text;
+    std::getline(stat, text);
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 2));
+    char state = 0;
+    long parent = 0;
+    rest >> state >> parent;
+    if (parent != ::getpid()) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string args;
+    std::getline(cmdline, args, '\0');
+    if (args.rfind(prefix, 0) == 0) found.push_back(std::stol(name));
+  }
+  return found;
+}
+
+std::uint64_t frames_for(std::int64_t size, double budget_bytes, std::uint64_t lo, std::uint64_t hi) {
+  if (g_smoke) return size >= (1 << 20) ? 3 : 50;
+  const double n = budget_bytes / static_cast<double>(size);
+  return std::clamp<std::uint64_t>(static_cast<std::uint64_t>(n), lo, hi);
+}
+
+std::uint64_t latency_frames_for(std::int64_t size) {
+  if (g_smoke) return 3;
+  if (size >= (16 << 20)) return 10;
+  if (size >= (1 << 20)) return 50;
+  return 1000;
+}
+
+std::uint64_t window_for(std::int64_t size) {
+  // Pools of roudi-config/sgn-default.toml: (payload size, count).
+  static const std::pair<std::int64_t, std::int64_t> kPools[] = {
+      {2304, 2048}, {16640, 512}, {65792, 512}, {1048832, 64}, {4194560, 16}, {16777472, 8}, {67109120, 4}};
+  const std::int64_t needed = size + 128 + 64;
+  for (const auto& [bytes, count] : kPools) {
+    if (needed <= bytes) return std::clamp<std::int64_t>(count / 4, 1, 100);
+  }
+  return 1;
+}
+
+void publish(benchmark::State& state, const Measured& m) {
+  const double secs = std::max(m.seconds, 1e-9);
+  state.SetIterationTime(secs);
+  const double fps = static_cast<double>(m.frames) / secs;
+  state.counters["frames"] = static_cast<double>(m.frames);
+  state.counters["frame_bytes"] = static_cast<double>(m.bytes_per_frame);
+  state.counters["frames_per_s"] = fps;
+  state.counters["GB_per_s"] = fps * static_cast<double>(m.bytes_per_frame) / 1e9;
+  state.counters["cpu_us_per_frame"] = m.frames ? m.cpu_seconds / static_cast<double>(m.frames) * 1e6 : 0;
+  state.counters["p50_us"] = m.p50_us;
+  state.counters["p99_us"] = m.p99_us;
+  state.counters["copies"] = static_cast<double>(m.copies);
+}
+
+Helper::Helper(const std::vector<std::string>& args, int fd3, const std::string& wrapper) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> all;
+  if (!wrapper.empty()) all.push_back(wrapper);
+  all.push_back(g_self);
+  all.push_back("--bench-helper");
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  if (fd3 >= 0) posix_spawn_file_actions_adddup2(&actions, fd3, 3);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], 4);
+  posix_spawn_file_actions_addclosefrom_np(&actions, 5);  // iceoryx opens some fds without CLOEXEC
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipefd[1]);
+  if (rc != 0) {
+    ::close(pipefd[0]);
+    throw std::runtime_error("posix_spawn failed for " + all[0]);
+  }
+  pid_ = pid;
+  out_ = pipefd[0];
+}
+
+Helper::~Helper() {
+  if (pid_ > 0) {
+    ::kill(static_cast<pid_t>(pid_), SIGKILL);
+    ::waitpid(static_cast<pid_t>(pid_), nullptr, 0);
+  }
+  if (out_ >= 0) ::close(out_);
+}
+
+std::string Helper::finish() {
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = ::read(out_, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+  ::close(out_);
+  out_ = -1;
+  int status = 0;
+  rusage ru{};
+  const pid_t pid = static_cast<pid_t>(pid_);
+  pid_ = -1;
+  if (::wait4(pid, &status, 0, &ru) != pid) throw std::runtime_error("wait4 failed");
+  exited_ns_ = now_ns();
+  cpu_ = seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw std::runtime_error("helper process failed (status " + std::to_string(status) + "): " + text);
+  }
+  return text;
+}
+
+void helper_result(const std::string& text) {
+  const char* p = text.data();
+  std::size_t left = text.size();
+  while (left > 0) {
+    const ssize_t n = ::write(4, p, left);
+    if (n <= 0) return;
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+}
+
+Report read_report(const std::string& path) {
+  Report r;
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("no report at " + path);
+  std::string key;
+  while (in >> key) {
+    if (key == "first_ns") in >> r.first_ns;
+    else if (key == "last_ns") in >> r.last_ns;
+    else if (key == "cpu_first") in >> r.cpu_first;
+    else if (key == "cpu_last") in >> r.cpu_last;
+    else if (key == "frames") in >> r.frames;
+    else if (key == "p50_us") in >> r.p50_us;
+    else if (key == "p99_us") in >> r.p99_us;
+  }
+  std::filesystem::remove(path);
+  return r;
+}
+
+void write_report(const std::string& path, const Report& r) {
+  std::ofstream out(path);
+  out.precision(17);
+  out << "first_ns " << r.first_ns << "\nlast_ns " << r.last_ns << "\ncpu_first " << r.cpu_first << "\ncpu_last "
+      << r.cpu_last << "\nframes " << r.frames << "\np50_us " << r.p50_us << "\np99_us " << r.p99_us << "\n";
+}
+
+std::string report_path(const std::string& tag) {
+  static std::atomic<int> counter{0};
+  return "/tmp/sgn-bench-" + std::to_string(::getpid()) + "-" + tag + "-" + std::to_string(counter++) + ".txt";
+}
+
+}  // namespace bench

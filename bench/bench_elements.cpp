@@ -1,0 +1,170 @@
+// Bench-only elements over Bytes frames:
+//   bench-source  N frames of `size` bytes; `touch` writes every byte; `interval_us` paces them
+//   bench-ack     reads its input (every byte with `touch`) and answers with a new 8-byte frame
+//                 (a received chunk forwarded to another topic would be copied once: see
+//                 iox_transport.cpp; a new small frame keeps the round trip zero copy)
+//   bench-sink    reads its input (every byte with `touch`)
+// Each writes what it saw (first/last frame time, CPU time of its process, latency) to the
+// file named by `report`, so numbers come back from worker processes too.
+
+#include <sgn/element.hpp>
+#include <sgn/latency_histogram.hpp>
+#include <sgn/registry.hpp>
+#include <sgn/schemas/bytes.capnp.h>
+#include <time.h>
+
+#include <cstring>
+
+#include "bench_common.hpp"
+
+namespace bench {
+namespace {
+
+std::uint64_t read_all(const capnp::Data::Reader data) {
+  const auto* p = data.begin();
+  const std::size_t n = data.size();
+  std::uint64_t sum = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    sum += w;
+  }
+  for (; i < n; ++i) sum += p[i];
+  return sum;
+}
+
+volatile std::uint64_t g_sink_value = 0;
+
+/// What a bench element records, and writes to its report file at the end.
+class Recorder {
+ public:
+  explicit Recorder(std::string path) : path_(std::move(path)) {}
+  void frame(const sgn::FrameHeader* header) {
+    const std::int64_t now = now_ns();
+    if (report_.frames++ == 0) {
+      report_.first_ns = now;
+      report_.cpu_first = cpu_self();
+    }
+    report_.last_ns = now;
+    if (header) latency_.record(now - header->timestamp_ns);
+  }
+  void finish() {
+    report_.cpu_last = cpu_self();
+    report_.p50_us = latency_.quantile(0.5) / 1000.0;
+    report_.p99_us = latency_.quantile(0.99) / 1000.0;
+    if (!path_.empty()) write_report(path_, report_);
+  }
+
+ private:
+  std::string path_;
+  Report report_;
+  sgn::LatencyHistogram latency_;
+};
+
+class BenchSource final : public sgn::Source<sgn::schema::Bytes> {
+ public:
+  static sgn::ElementInfo describe() {
+    return {"bench-source",
+            "Bytes frames for benchmarks",
+            {sgn::property<std::int64_t>("size", 64, "payload bytes", 0),
+             sgn::property<std::int64_t>("frames", 1, "frames to emit", 0),
+             sgn::property<bool>("touch", false, "write every payload byte"),
+             sgn::property<std::int64_t>("interval_us", 0, "pace frames this far apart (0: as fast as possible)", 0),
+             sgn::property<std::string>("report", "", "file to write the measurements to")}};
+  }
+  explicit BenchSource(const sgn::ElementArgs& args)
+      : Source(args),
+        size_(properties().get<std::size_t>("size")),
+        frames_(properties().get<std::uint64_t>("frames")),
+        touch_(properties().get<bool>("touch")),
+        interval_ns_(properties().get<std::int64_t>("interval_us") * 1000),
+        recorder_(properties().get<std::string>("report")) {}
+  std::size_t max_output_bytes() const override { return size_ + 64; }
+  sgn::Flow produce(sgn::schema::Bytes::Builder out, sgn::Context&) override {
+    if (produced_ == frames_) return sgn::Flow::Eos;
+    if (interval_ns_ > 0) {
+      if (produced_ == 0) start_ns_ = now_ns();
+      const std::int64_t due = start_ns_ + static_cast<std::int64_t>(produced_) * interval_ns_;
+      timespec ts{static_cast<time_t>(due / 1'000'000'000), static_cast<long>(due % 1'000'000'000)};
+      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
+    }
+    recorder_.frame(nullptr);
+    auto data = out.initData(static_cast<unsigned>(size_));
+    if (touch_) std::memset(data.begin(), static_cast<int>(produced_ & 0xff) | 1, size_);
+    ++produced_;
+    return sgn::Flow::Ok;
+  }
+
+ protected:
+  void finish() override { recorder_.finish(); }
+
+ private:
+  std::size_t size_;
+  std::uint64_t frames_;
+  bool touch_;
+  std::int64_t interval_ns_;
+  std::int64_t start_ns_ = 0;
+  std::uint64_t produced_ = 0;
+  Recorder recorder_;
+};
+
+class BenchAck final : public sgn::Transform<sgn::schema::Bytes, sgn::schema::Bytes> {
+ public:
+  static sgn::ElementInfo describe() {
+    return {"bench-ack",
+            "answers every Bytes frame with a new 8-byte frame",
+            {sgn::property<bool>("touch", false, "read every payload byte"),
+             sgn::property<std::string>("report", "", "file to write the measurements to")}};
+  }
+  explicit BenchAck(const sgn::ElementArgs& args)
+      : Transform(args), touch_(properties().get<bool>("touch")), recorder_(properties().get<std::string>("report")) {}
+  std::size_t max_output_bytes(sgn::schema::Bytes::Reader) const override { return 64; }
+  sgn::Flow process(sgn::schema::Bytes::Reader in, sgn::schema::Bytes::Builder out, sgn::Context& ctx) override {
+    recorder_.frame(ctx.input_header());
+    std::uint64_t value = ctx.input_header()->sequence;
+    if (touch_) value += read_all(in.getData());
+    auto data = out.initData(8);
+    std::memcpy(data.begin(), &value, 8);
+    return sgn::Flow::Ok;
+  }
+
+ protected:
+  void finish() override { recorder_.finish(); }
+
+ private:
+  bool touch_;
+  Recorder recorder_;
+};
+
+class BenchSink final : public sgn::Sink<sgn::schema::Bytes> {
+ public:
+  static sgn::ElementInfo describe() {
+    return {"bench-sink",
+            "consumes Bytes frames",
+            {sgn::property<bool>("touch", false, "read every payload byte"),
+             sgn::property<std::string>("report", "", "file to write the measurements to")}};
+  }
+  explicit BenchSink(const sgn::ElementArgs& args)
+      : Sink(args), touch_(properties().get<bool>("touch")), recorder_(properties().get<std::string>("report")) {}
+  sgn::Flow consume(sgn::schema::Bytes::Reader in, sgn::Context& ctx) override {
+    recorder_.frame(ctx.input_header());
+    if (touch_) g_sink_value = g_sink_value + read_all(in.getData());
+    return sgn::Flow::Ok;
+  }
+
+ protected:
+  void finish() override { recorder_.finish(); }
+
+ private:
+  bool touch_;
+  Recorder recorder_;
+};
+
+}  // namespace
+
+void register_bench_elements() {
+  sgn::Registry::global().add<BenchSource>().add<BenchAck>().add<BenchSink>();
+}
+
+}  // namespace bench
