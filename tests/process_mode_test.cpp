@@ -362,6 +362,92 @@ TEST_F(ProcessModeTest, AFrameLargerThanTheLargestChunkFailsNamingTheSizes) {
   }
 }
 
+bool roudi_answers() { return std::filesystem::exists("/tmp/roudi"); }
+
+Pipeline small_process_pipeline(const char* record) {
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "100"}})
+      .add("test-transform", "t", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", record}});
+  p.link("src", "t").link("t", "sink");
+  return p;
+}
+
+TEST_F(ProcessModeTest, ARouDiThatCannotStartGivesAClearError) {
+  if (roudi_answers()) GTEST_SKIP() << "a RouDi already runs in this namespace";
+  const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", "/nonexistent", 1);
+  Pipeline p = small_process_pipeline("no-roudi");
+  try {
+    p.run();
+    ::setenv("PATH", path.c_str(), 1);
+    FAIL() << "run() must throw";
+  } catch (const Error& e) {
+    ::setenv("PATH", path.c_str(), 1);
+    EXPECT_NE(std::string(e.what()).find("iox-roudi"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(roudi_answers());
+}
+
+TEST_F(ProcessModeTest, PoolsBiggerThanDevShmAreRefusedBeforeRouDiStarts) {
+  if (roudi_answers()) GTEST_SKIP() << "a RouDi already runs in this namespace";
+  const std::string config = "/tmp/sgn-test-huge.toml";
+  std::ofstream(config) << "[general]\nversion = 1\n[[segment]]\n[[segment.mempool]]\nsize = 1073741824\n"
+                           "count = 100000\n";
+  ::setenv("SGN_ROUDI_CONFIG", config.c_str(), 1);
+  Pipeline p = small_process_pipeline("huge");
+  try {
+    p.run();
+    FAIL() << "run() must throw";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("/dev/shm has"), std::string::npos) << e.what();
+  }
+  ::unsetenv("SGN_ROUDI_CONFIG");
+  std::filesystem::remove(config);
+  EXPECT_FALSE(roudi_answers());
+}
+
+/// Runs HelperPipelineForAnotherProcess in a new process of this binary; returns its wait status.
+pid_t spawn_helper_pipeline() {
+  char exe[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+  if (n <= 0) return -1;
+  exe[n] = '\0';
+  static std::string filter = "--gtest_filter=ProcessModeTest.HelperPipelineForAnotherProcess";
+  char* argv[] = {exe, filter.data(), nullptr};
+  static std::vector<std::string> env_text;
+  env_text = {"SGN_TEST_HELPER_PIPELINE=1"};
+  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
+  static std::vector<char*> envp;
+  envp.clear();
+  for (auto& e : env_text) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t helper = -1;
+  return ::posix_spawn(&helper, exe, nullptr, nullptr, argv, envp.data()) == 0 ? helper : -1;
+}
+
+TEST_F(ProcessModeTest, ARouDiAlreadyRunningIsUsedAndOutlivesThePipeline) {
+  if (roudi_answers()) GTEST_SKIP() << "a RouDi already runs in this namespace";
+  // This process never registers with RouDi (stopping RouDi kills the apps
+  // registered with it): the pipeline runs in a helper process.
+  char roudi[] = "iox-roudi";
+  char level_flag[] = "-l";
+  char level[] = "error";
+  char* argv[] = {roudi, level_flag, level, nullptr};
+  pid_t pid = -1;
+  ASSERT_EQ(::posix_spawnp(&pid, roudi, nullptr, nullptr, argv, environ), 0);
+  for (int i = 0; i < 500 && !roudi_answers(); ++i) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(roudi_answers());
+  const pid_t helper = spawn_helper_pipeline();
+  ASSERT_GT(helper, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(helper, &status, 0), helper);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the pipeline on the running RouDi failed";
+  EXPECT_EQ(::kill(pid, 0), 0) << "the engine must not stop a RouDi it did not start";
+  ::kill(pid, SIGTERM);
+  EXPECT_EQ(::waitpid(pid, &status, 0), pid);
+}
+
 // Runs inside a second process started by TwoProcessesShareOneRouDi.
 TEST_F(ProcessModeTest, HelperPipelineForAnotherProcess) {
   if (!std::getenv("SGN_TEST_HELPER_PIPELINE")) GTEST_SKIP() << "only run as the helper of another test";
@@ -375,18 +461,6 @@ TEST_F(ProcessModeTest, HelperPipelineForAnotherProcess) {
 }
 
 TEST_F(ProcessModeTest, TwoProcessesRunPipelinesAtOnce) {
-  char exe[4096];
-  const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
-  ASSERT_GT(n, 0);
-  exe[n] = '\0';
-  std::string filter = "--gtest_filter=ProcessModeTest.HelperPipelineForAnotherProcess";
-  char* argv[] = {exe, filter.data(), nullptr};
-  std::vector<std::string> env_text{"SGN_TEST_HELPER_PIPELINE=1"};
-  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
-  std::vector<char*> envp;
-  for (auto& e : env_text) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
   auto& record = test::SinkRecord::named("mine");
   record.clear();
   Pipeline p;
@@ -394,8 +468,8 @@ TEST_F(ProcessModeTest, TwoProcessesRunPipelinesAtOnce) {
       .add("test-transform", "t", {}, Placement::Process)
       .add("test-check-sink", "sink", {{"record", "mine"}});
   p.link("src", "t").link("t", "sink");
-  pid_t helper = -1;
-  ASSERT_EQ(::posix_spawn(&helper, exe, nullptr, nullptr, argv, envp.data()), 0);
+  const pid_t helper = spawn_helper_pipeline();
+  ASSERT_GT(helper, 0);
   RunReport report = test::run_within(p, 30s);
   int status = 0;
   ASSERT_EQ(::waitpid(helper, &status, 0), helper);

@@ -45,7 +45,7 @@ std::string render_parse_error(const std::string& reason, std::string_view text,
   }
   const std::string where =
       multiline ? fmt::format("line {}, column {}", line, column) : fmt::format("column {}", column);
-  return fmt::format("{} (at {})\n  {}\n  {}", reason, where, text.substr(start, line_end - start), marker);
+  return fmt::format("at {}: {}\n  {}\n  {}", where, reason, text.substr(start, line_end - start), marker);
 }
 
 }  // namespace

@@ -80,8 +80,9 @@ class JoinTimeoutError : public ElementError {
 };
 
 /// A pipeline description given to sgn::parse_launch is malformed or names
-/// something that does not exist. what() is the reason, then the offending line
-/// of the description with a caret under the offending token.
+/// something that does not exist. what() is "at column C: reason" ("at line L,
+/// column C" for a description of several lines), then the offending line with a
+/// caret under the offending token.
 class ParseError : public Error {
  public:
   /// `position` and `length` are byte offsets into `description`.

@@ -33,6 +33,13 @@ MempoolTable MempoolTable::parse(const std::string& toml) {
   return table;
 }
 
+std::size_t MempoolTable::shm_bytes() const noexcept {
+  constexpr std::size_t kManagementBytes = 70u << 20;  // iceoryx_mgmt, ~66 MB here
+  std::size_t total = kManagementBytes;
+  for (const Pool& pool : pools) total += (pool.payload + 2 * sizeof(iox::mepoo::ChunkHeader)) * pool.count;
+  return total;
+}
+
 std::size_t MempoolTable::chunks_for(std::size_t payload) const noexcept {
   for (const Pool& pool : pools) {
     if (pool.payload >= payload) return pool.count;

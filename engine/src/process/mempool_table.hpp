@@ -18,6 +18,8 @@ struct MempoolTable {
   /// Reads `[[segment.mempool]]` size/count pairs of a RouDi TOML config.
   static MempoolTable parse(const std::string& toml);
   std::size_t largest_payload() const noexcept { return pools.empty() ? 0 : pools.back().payload; }
+  /// Shared memory RouDi reserves for these pools and its management segment.
+  std::size_t shm_bytes() const noexcept;
   /// Chunks of the pool a loan of `payload` bytes comes from (0 if none fits).
   std::size_t chunks_for(std::size_t payload) const noexcept;
 };

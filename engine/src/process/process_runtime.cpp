@@ -60,7 +60,7 @@ void ProcessRuntime::ensure_main() {
     ::close(fd);
     try {
       if (!written) throw Error("cannot write the RouDi config to /tmp");
-      roudi_.ensure_running(path, std::chrono::milliseconds(5000));
+      roudi_.ensure_running(path, mempools_.shm_bytes(), std::chrono::milliseconds(5000));
     } catch (...) {
       ::unlink(path);
       throw;

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <thread>
 
+#include "process/shm_segment.hpp"
 #include "sgn/error.hpp"
 #include "sgn/logging.hpp"
 
@@ -148,7 +149,8 @@ void RoudiSupervisor::adopt_engine_roudi() {
   g_engine_roudi.store(pid_);
 }
 
-void RoudiSupervisor::ensure_running(const std::string& config_file, std::chrono::milliseconds timeout) {
+void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t shm_bytes,
+                                     std::chrono::milliseconds timeout) {
   if ((started_ || attached_) && alive()) return;
   if (started_ || attached_) {
     throw Error("the RouDi this process used has gone; a new one is not started under live workers");
@@ -162,6 +164,11 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::chrono
     return;
   }
   for (const auto& file : remove_stale_roudi_files()) log->warn("removed stale iceoryx file {}", file);
+  if (const std::size_t free = shm_free_bytes(); free < shm_bytes) {
+    throw Error(fmt::format("/dev/shm has {} MiB free, but RouDi's mempools ({}) need {} MiB; free some or use "
+                            "a smaller config (SGN_ROUDI_CONFIG)",
+                            free >> 20, config_file, shm_bytes >> 20));
+  }
 
   std::string exe = "iox-roudi";
   std::string config_flag = "-c";

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,8 @@ class RoudiSupervisor {
 
   /// Attaches to a running RouDi or starts one with `config_file`. Throws sgn::Error
   /// with what went wrong (binary missing, exited with status N, not ready in time).
-  void ensure_running(const std::string& config_file, std::chrono::milliseconds timeout);
+  /// Before starting one, checks that /dev/shm has `shm_bytes` free.
+  void ensure_running(const std::string& config_file, std::size_t shm_bytes, std::chrono::milliseconds timeout);
   /// False once the RouDi in use has died.
   bool alive();
   /// This process started the RouDi in use.

@@ -1,0 +1,494 @@
+// sgn::launch_main: the sgn-launch command line (see launch.hpp and the README).
+
+#include <fmt/format.h>
+#include <sgn/error.hpp>
+#include <sgn/logging.hpp>
+#include <sgn/parse_launch.hpp>
+#include <sgn/pipeline.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <charconv>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sgn/launch.hpp"
+
+namespace sgn {
+namespace {
+
+constexpr const char* kUsage = R"(usage: {0} [options] PIPELINE...
+       {0} [options] -f FILE
+
+Builds the pipeline PIPELINE describes and runs it until every sink has seen EOS:
+
+  {0} sine-source frames=2000 ! fir taps=64 placement=process ! stats-sink
+
+Elements are registered type names with name=value properties, joined by '!';
+name=N names an element, placement=main|thread|process places it, and N.pad
+(or N. alone) refers to a pad for fan-out and multi-pad elements. The words of
+PIPELINE are joined with spaces. sgn-inspect lists the element types.
+
+options (anywhere; after '--' every word belongs to PIPELINE):
+  -f, --file FILE       read the description from FILE ('-': standard input)
+  -t, --threads         run every element in a worker thread (no worker processes, no RouDi)
+      --queue N         capacity of every channel between placements, in frames (default 100)
+      --join-timeout MS how long a worker may take to end once asked (default 10000)
+      --json FILE       write the run's statistics as JSON to FILE ('-': standard output,
+                        the human-readable output then goes to standard error)
+      --dot FILE        write the pipeline as a Graphviz DOT graph to FILE ('-': standard output)
+  -q, --quiet           print no progress and no statistics table (errors only)
+  -v, --verbose         more log output (-v debug, -vv trace); --log-level LEVEL sets it
+                        (trace, debug, info, warn, error, off; default: $SGN_LOG_LEVEL or info)
+  -h, --help            this text
+
+exit codes:
+  0    the pipeline ran to EOS
+  1    the pipeline failed (an element error, a worker that died, a timeout)
+  2    usage error, or a description that does not parse or validate
+  130  interrupted by Ctrl+C (SIGINT) or SIGTERM: the first drains the pipeline
+       (sources end with EOS), a second stops it at once
+)";
+
+struct Options {
+  std::optional<std::string> file;
+  std::vector<std::string> words;
+  bool threads = false;
+  std::size_t queue = 100;
+  std::chrono::milliseconds join_timeout{10000};
+  std::optional<std::string> json, dot;
+  bool quiet = false;
+  std::optional<spdlog::level::level_enum> log_level;
+};
+
+volatile std::sig_atomic_t g_early_signal = 0;
+extern "C" void on_early_signal(int) { g_early_signal = 1; }
+
+std::string program_name(const char* argv0) {
+  std::string_view name = argv0 ? argv0 : "sgn-launch";
+  if (const auto slash = name.rfind('/'); slash != std::string_view::npos) name.remove_prefix(slash + 1);
+  return std::string(name);
+}
+
+template <class T>
+bool parse_number(std::string_view text, T& out) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+/// Parses the options; returns an error message, or "" when fine.
+std::string parse_options(int argc, char** argv, Options& o, bool& help) {
+  int verbose = 0;
+  int i = 1;
+  auto value = [&](std::string_view option) -> std::optional<std::string> {
+    if (i + 1 >= argc) return std::nullopt;
+    (void)option;
+    return std::string(argv[++i]);
+  };
+  bool words_only = false;  // after "--"
+  for (; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (!words_only && arg == "--") {
+      words_only = true;
+      continue;
+    }
+    if (words_only || arg.empty() || arg[0] != '-' || arg == "-") {
+      o.words.emplace_back(arg);  // no description word starts with '-'
+      continue;
+    }
+    if (arg == "-h" || arg == "--help") {
+      help = true;
+      return "";
+    } else if (arg == "-f" || arg == "--file") {
+      auto v = value(arg);
+      if (!v) return fmt::format("{} needs a file name", arg);
+      o.file = *v;
+    } else if (arg == "-t" || arg == "--threads") {
+      o.threads = true;
+    } else if (arg == "--queue") {
+      auto v = value(arg);
+      if (!v || !parse_number(*v, o.queue) || o.queue == 0) return "--queue needs a number of frames (at least 1)";
+    } else if (arg == "--join-timeout") {
+      auto v = value(arg);
+      long long ms = 0;
+      if (!v || !parse_number(*v, ms) || ms < 0) return "--join-timeout needs a number of milliseconds";
+      o.join_timeout = std::chrono::milliseconds(ms);
+    } else if (arg == "--json") {
+      auto v = value(arg);
+      if (!v) return "--json needs a file name (or '-')";
+      o.json = *v;
+    } else if (arg == "--dot") {
+      auto v = value(arg);
+      if (!v) return "--dot needs a file name (or '-')";
+      o.dot = *v;
+    } else if (arg == "-q" || arg == "--quiet") {
+      o.quiet = true;
+    } else if (arg == "-v" || arg == "--verbose") {
+      ++verbose;
+    } else if (arg == "-vv") {
+      verbose += 2;
+    } else if (arg == "--log-level") {
+      auto v = value(arg);
+      if (!v) return "--log-level needs a level";
+      const auto level = spdlog::level::from_str(*v);
+      if (level == spdlog::level::off && *v != "off") return fmt::format("unknown log level '{}'", *v);
+      o.log_level = level;
+    } else {
+      return fmt::format("unknown option '{}'", arg);
+    }
+  }
+  if (verbose > 0 && !o.log_level) o.log_level = verbose == 1 ? spdlog::level::debug : spdlog::level::trace;
+  if (o.file && !o.words.empty()) return "give the pipeline either as arguments or with -f FILE, not both";
+  if (!o.file && o.words.empty()) return "no pipeline given";
+  return "";
+}
+
+std::string read_file(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream text;
+    text << std::cin.rdbuf();
+    return text.str();
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("cannot read '{}'", path));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// Writes `text` to `path` ('-': standard output).
+void write_file(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+    return;
+  }
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << text;
+  if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", path));
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
+std::string dot_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string to_dot(const Pipeline& pipeline) {
+  std::string out = "digraph pipeline {\n  rankdir=LR;\n  node [shape=box, style=\"rounded,filled\", fontname=\"monospace\"];\n";
+  for (const std::string& name : pipeline.element_names()) {
+    const Placement placement = pipeline.placement(name);
+    const char* color = placement == Placement::Process ? "lightsalmon" : placement == Placement::Thread ? "lightblue" : "white";
+    out += fmt::format("  {} [label={}, fillcolor={}];\n", dot_string(name),
+                       dot_string(fmt::format("{}\n{}\n{}", name, pipeline.element(name).type_name(), to_string(placement))),
+                       color);
+  }
+  for (const PadLink& link : pipeline.links()) {
+    std::string type;
+    for (const auto& pad : pipeline.element(link.from).outputs()) {
+      if (pad.name == link.from_pad) type = pad.type.name;
+    }
+    out += fmt::format("  {} -> {} [label={}];\n", dot_string(link.from), dot_string(link.to),
+                       dot_string(fmt::format("{} -> {}\n{}", link.from_pad, link.to_pad, type)));
+  }
+  return out + "}\n";
+}
+
+std::string format_bytes(double bytes) {
+  if (bytes < 1e3) return fmt::format("{:.0f} B", bytes);
+  if (bytes < 1e6) return fmt::format("{:.1f} kB", bytes / 1e3);
+  if (bytes < 1e9) return fmt::format("{:.1f} MB", bytes / 1e6);
+  return fmt::format("{:.2f} GB", bytes / 1e9);
+}
+
+std::string format_duration(std::chrono::nanoseconds elapsed) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count();
+  return fmt::format("{}:{:02}:{:02}.{:03}", ms / 3600000, ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
+}
+
+void print_table(std::FILE* out, const RunReport& report) {
+  std::vector<std::vector<std::string>> rows{{"element", "type", "placement", "pid", "frames in", "frames out",
+                                              "bytes in", "bytes out", "copies", "p50 us", "p99 us"}};
+  for (const ElementStats& e : report.elements) {
+    const bool measured = e.frames_in > 0;
+    rows.push_back({e.name, e.type_name, std::string(to_string(e.placement)), std::to_string(e.pid),
+                    std::to_string(e.frames_in), std::to_string(e.frames_out),
+                    format_bytes(static_cast<double>(e.bytes_in)), format_bytes(static_cast<double>(e.bytes_out)),
+                    std::to_string(e.copies), measured ? fmt::format("{:.1f}", e.latency_p50_us) : "-",
+                    measured ? fmt::format("{:.1f}", e.latency_p99_us) : "-"});
+  }
+  std::vector<std::size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (std::size_t c = 0; c < row.size(); ++c) {
+      // Names left-aligned, numbers right-aligned.
+      line += c < 3 ? fmt::format("{:<{}}", row[c], width[c]) : fmt::format("{:>{}}", row[c], width[c]);
+      if (c + 1 < row.size()) line += "  ";
+    }
+    fmt::print(out, "{}\n", line);
+  }
+}
+
+std::string stats_json(const RunReport* report, int exit_code, const std::string& error_json) {
+  std::string out = fmt::format("{{\n  \"exit_code\": {},\n", exit_code);
+  if (report) {
+    out += fmt::format("  \"interrupted\": {},\n  \"stopped\": {},\n  \"elapsed_s\": {:.6f},\n",
+                       report->interrupted ? "true" : "false", report->stopped ? "true" : "false",
+                       std::chrono::duration<double>(report->elapsed).count());
+    out += "  \"elements\": [";
+    bool first = true;
+    for (const ElementStats& e : report->elements) {
+      out += first ? "\n" : ",\n";
+      first = false;
+      out += fmt::format(
+          "    {{\"name\": {}, \"type\": {}, \"placement\": \"{}\", \"pid\": {}, \"frames_in\": {}, "
+          "\"frames_out\": {}, \"bytes_in\": {}, \"bytes_out\": {}, \"gaps\": {}, \"copies\": {}, "
+          "\"discarded\": {}, \"latency_p50_us\": {:.3f}, \"latency_p99_us\": {:.3f}}}",
+          json_string(e.name), json_string(e.type_name), to_string(e.placement), e.pid, e.frames_in, e.frames_out,
+          e.bytes_in, e.bytes_out, e.gaps, e.copies, e.discarded, e.latency_p50_us, e.latency_p99_us);
+    }
+    out += first ? "]" : "\n  ]";
+  } else {
+    out += "  \"elements\": []";
+  }
+  if (!error_json.empty()) out += ",\n  \"error\": " + error_json;
+  return out + "\n}\n";
+}
+
+/// The launcher's SIGINT/SIGTERM handling outside run() (run() installs the engine's own).
+class EarlySignals {
+ public:
+  EarlySignals() {
+    struct sigaction action {};
+    action.sa_handler = on_early_signal;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &previous_int_);
+    sigaction(SIGTERM, &action, &previous_term_);
+  }
+  ~EarlySignals() {
+    sigaction(SIGINT, &previous_int_, nullptr);
+    sigaction(SIGTERM, &previous_term_, nullptr);
+  }
+  EarlySignals(const EarlySignals&) = delete;
+  EarlySignals& operator=(const EarlySignals&) = delete;
+
+ private:
+  struct sigaction previous_int_ {};
+  struct sigaction previous_term_ {};
+};
+
+/// The live progress line (terminal) or a one-time "running" line (anything else).
+class ProgressLine {
+ public:
+  ProgressLine(std::FILE* out, bool enabled) : out_(out), enabled_(enabled), tty_(enabled && ::isatty(::fileno(out))) {}
+
+  void update(const Progress& p) {
+    if (!enabled_) return;
+    if (!announced_) {
+      announced_ = true;
+      fmt::print(out_, "Running (Ctrl+C ends the stream with EOS and drains, a second Ctrl+C stops)\n");
+      std::fflush(out_);
+    }
+    if (!tty_) return;
+    const double seconds = std::chrono::duration<double>(p.elapsed - last_.elapsed).count();
+    const double fps = seconds > 0 ? static_cast<double>(p.frames - last_.frames) / seconds : 0;
+    const double mbps = seconds > 0 ? static_cast<double>(p.bytes - last_.bytes) / seconds / 1e6 : 0;
+    last_ = p;
+    fmt::print(out_, "\r\33[K{} frames  {:.0f} frames/s  {:.1f} MB/s  elapsed {}", p.frames, fps, mbps,
+               format_duration(p.elapsed));
+    std::fflush(out_);
+    drawn_ = true;
+  }
+  void clear() {
+    if (drawn_) fmt::print(out_, "\r\33[K");
+    drawn_ = false;
+  }
+
+ private:
+  std::FILE* out_;
+  bool enabled_, tty_;
+  bool announced_ = false, drawn_ = false;
+  Progress last_;
+};
+
+/// "element 'x' (thread): message" -> "message"; the launcher prints its own prefix.
+std::string without_element_prefix(std::string message, const std::string& element) {
+  const std::string prefix = fmt::format("element '{}' (", element);
+  if (message.rfind(prefix, 0) == 0) {
+    if (const auto end = message.find("): "); end != std::string::npos) return message.substr(end + 3);
+  }
+  return message;
+}
+
+}  // namespace
+
+int launch_main(int argc, char** argv) {
+  const std::string program = program_name(argc > 0 ? argv[0] : nullptr);
+  Options options;
+  bool help = false;
+  if (const std::string problem = parse_options(argc, argv, options, help); !problem.empty() || help) {
+    if (help) {
+      fmt::print(kUsage, program);
+      return kLaunchOk;
+    }
+    fmt::print(stderr, "{}: {}\n\n", program, problem);
+    fmt::print(stderr, kUsage, program);
+    return kLaunchUsage;
+  }
+  if (options.log_level) {
+    set_log_level(*options.log_level);
+  } else if (options.quiet && log_level() < spdlog::level::warn) {
+    set_log_level(spdlog::level::warn);
+  }
+  std::FILE* human = options.json == "-" ? stderr : stdout;
+  const bool chatty = !options.quiet;
+  EarlySignals early;
+
+  auto write_json = [&](const RunReport* report, int code, const std::string& error) {
+    if (!options.json) return;
+    try {
+      write_file(*options.json, stats_json(report, code, error));
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "{}: {}\n", program, e.what());
+    }
+  };
+  auto usage_error = [&](const std::string& what) {
+    fmt::print(stderr, "ERROR: {}\n", what);
+    write_json(nullptr, kLaunchUsage, fmt::format("{{\"message\": {}}}", json_string(what)));
+    return kLaunchUsage;
+  };
+
+  std::string description;
+  try {
+    description = options.file ? read_file(*options.file) : join_launch_args(options.words);
+  } catch (const std::exception& e) {
+    return usage_error(e.what());
+  }
+
+  ProgressLine progress(human, chatty);
+  PipelineOptions pipeline_options;
+  pipeline_options.queue_maxsize = options.queue;
+  pipeline_options.join_timeout = options.join_timeout;
+  pipeline_options.progress = [&progress](const Progress& p) { progress.update(p); };
+  if (options.threads) pipeline_options.default_placement = Placement::Thread;
+
+  std::optional<Pipeline> pipeline;
+  try {
+    pipeline.emplace(parse_launch(description, pipeline_options,
+                                  options.threads ? std::optional<Placement>(Placement::Thread) : std::nullopt));
+    pipeline->validate();
+  } catch (const ParseError& e) {
+    return usage_error(fmt::format("could not parse the pipeline {}", e.what()));
+  } catch (const Error& e) {
+    return usage_error(fmt::format("invalid pipeline: {}", e.what()));
+  }
+  if (options.dot) {
+    try {
+      write_file(*options.dot, to_dot(*pipeline));
+    } catch (const std::exception& e) {
+      return usage_error(e.what());
+    }
+  }
+  if (g_early_signal) {
+    fmt::print(stderr, "Interrupted before the pipeline started\n");
+    write_json(nullptr, kLaunchInterrupted, "");
+    return kLaunchInterrupted;
+  }
+
+  RunReport report;
+  try {
+    report = pipeline->run();
+  } catch (const std::exception& e) {
+    progress.clear();
+    std::string head;
+    std::string error_json;
+    const auto* element_error = dynamic_cast<const ElementError*>(&e);
+    const auto names = pipeline->element_names();
+    if (element_error && std::find(names.begin(), names.end(), element_error->element()) != names.end()) {
+      const std::string& name = element_error->element();
+      std::string placement = "?";
+      long pid = 0;
+      {
+        const Placement p = pipeline->placement(name);
+        placement = std::string(to_string(p));
+        if (p != Placement::Process) {
+          pid = ::getpid();
+        } else {
+          // The engine names a worker process's pid in the message.
+          std::smatch match;
+          const std::string what = e.what();
+          if (std::regex_search(what, match, std::regex(R"(\(process, pid (\d+)\))"))) pid = std::stol(match[1]);
+        }
+      }
+      const std::string message = without_element_prefix(e.what(), name);
+      head = pid != 0 ? fmt::format("element {} ({}, pid {}): {}", name, placement, pid, message)
+                      : fmt::format("element {} ({}): {}", name, placement, message);
+      error_json = fmt::format("{{\"element\": {}, \"placement\": \"{}\", \"pid\": {}, \"message\": {}}}",
+                               json_string(name), placement, pid, json_string(describe_exception(e)));
+    } else {
+      head = e.what();
+      error_json = fmt::format("{{\"message\": {}}}", json_string(describe_exception(e)));
+    }
+    std::string chain = describe_exception(e);
+    const auto newline = chain.find('\n');
+    chain = newline == std::string::npos ? std::string() : chain.substr(newline);  // the causes, if any
+    fmt::print(stderr, "ERROR: {}{}\n", head, chain);
+    write_json(nullptr, kLaunchFailed, error_json);
+    return kLaunchFailed;
+  }
+  progress.clear();
+
+  const bool interrupted = report.interrupted || g_early_signal;
+  const int code = interrupted ? kLaunchInterrupted : kLaunchOk;
+  if (chatty) {
+    if (interrupted) {
+      fmt::print(human, "Interrupted: {}\n", report.stopped ? "stopped without draining" : "sources ended with EOS and the pipeline drained");
+    }
+    fmt::print(human, "\n");
+    print_table(human, report);
+    fmt::print(human, "\nExecution ended after {}\n", format_duration(report.elapsed));
+    std::fflush(human);
+  }
+  write_json(&report, code, "");
+  return code;
+}
+
+}  // namespace sgn

@@ -1,0 +1,10 @@
+// sgn-inspect: lists the element types, or describes one, like gst-inspect-1.0.
+
+#include <sgn/elements/register.hpp>
+#include <sgn/launch.hpp>
+#include <sgn/registry.hpp>
+
+int main(int argc, char** argv) {
+  sgn::elements::register_all(sgn::Registry::global());
+  return sgn::inspect_main(argc, argv);
+}
