@@ -220,6 +220,7 @@ bool wait_connected(const std::function<bool()>& ready) {
 struct Channel {
   std::function<void(std::uint64_t seq, std::uint32_t flags)> send;  // builds, touches, stamps, sends
   std::function<WireHeader()> receive_ack;
+  bool credits = false;  // one hop needs acknowledgements for flow control
 };
 
 /// Runs both phases over `ch`; returns what the main side measured.
@@ -233,14 +234,20 @@ Measured drive(Channel& ch, bool round_trip, std::int64_t size, std::uint64_t wi
   const std::int64_t t0 = now_ns();
   std::int64_t t_last = t0;
   std::uint64_t acked = 0;
+  // One hop: with ch.credits, the receiver acknowledges every `batch`-th frame and the
+  // producer keeps at most `window` unacknowledged (credit flow control, like the engine).
+  const std::uint64_t batch = std::max<std::uint64_t>(1, window / 4);
   for (std::uint64_t seq = 0; seq < frames; ++seq) {
     if (round_trip) {
       while (seq - acked >= window) {
         ch.receive_ack();
         ++acked;
       }
+    } else if (ch.credits) {
+      while (seq - acked >= window) acked = ch.receive_ack().seq + 1;
     }
-    ch.send(seq, round_trip ? kAck : 0);
+    const bool credit = !round_trip && ch.credits && (seq + 1) % batch == 0;
+    ch.send(seq, round_trip || credit ? kAck : 0);
   }
   if (round_trip) {
     while (acked < frames) {
@@ -255,7 +262,8 @@ Measured drive(Channel& ch, bool round_trip, std::int64_t size, std::uint64_t wi
   const std::uint64_t n = latency_frames_for(size);
   for (std::uint64_t i = 0; i < n; ++i) {
     ch.send(frames + i, kAck | kPhase2);
-    const WireHeader h = ch.receive_ack();
+    WireHeader h = ch.receive_ack();
+    while (!(h.flags & kPhase2)) h = ch.receive_ack();  // credits of phase 1 still coming
     latency.record(now_ns() - h.ts);
   }
   ch.send(frames + n, kEos);
@@ -290,6 +298,7 @@ Measured bench_raw_iox(bool round_trip, std::int64_t size, bool touch) {
     throw std::runtime_error("raw iceoryx helper did not connect");
   }
   Channel ch;
+  ch.credits = true;  // a blocked iceoryx publish busy-waits: never let the queue fill
   const auto bytes = static_cast<std::uint32_t>(std::max<std::int64_t>(size, sizeof(WireHeader)));
   ch.send = [&](std::uint64_t seq, std::uint32_t flags) {
     auto* chunk = static_cast<std::byte*>(raw_loan(pub, (flags & kEos) ? sizeof(WireHeader) : bytes));

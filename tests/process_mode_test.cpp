@@ -209,6 +209,38 @@ TEST_P(PlacementTest, UnknownSharedDataIsAnErrorNamingWhatIsShared) {
   }
 }
 
+TEST_P(PlacementTest, AnAuthorOwnedLoopForwardsEveryFrameAndStops) {
+  auto& record = test::SinkRecord::named("worker-loop");
+  record.clear();
+  {
+    Pipeline p;
+    p.add("test-count-source", "src", {{"count", "500"}})
+        .add("test-counting-worker", "w", {}, GetParam())
+        .add("test-check-sink", "sink", {{"record", "worker-loop"}});
+    p.link("src", "w").link("w", "sink");
+    test::run_within(p, 20s);
+    ASSERT_EQ(record.sequences.size(), 500u);
+    for (std::size_t i = 0; i < 500; ++i) ASSERT_EQ(record.sequences[i], i);
+  }
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "1000"}})
+      .add("test-counting-worker", "w", {}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "worker-loop"}});
+  p.link("src", "w").link("w", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  while (true) {
+    std::this_thread::sleep_for(10ms);
+    std::lock_guard lock(record.mutex);
+    if (record.sequences.size() > 10) break;
+  }
+  const auto start = test::Clock::now();
+  p.request_stop();
+  ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
+  EXPECT_TRUE(run.get().stopped);
+  EXPECT_LT(test::seconds_since(start), 2.0) << "the worker's own loop must see the stop";
+}
+
 INSTANTIATE_TEST_SUITE_P(Placements, PlacementTest, ::testing::Values(Placement::Thread, Placement::Process),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
@@ -405,6 +437,36 @@ TEST_F(ProcessModeTest, PoolsBiggerThanDevShmAreRefusedBeforeRouDiStarts) {
   ::unsetenv("SGN_ROUDI_CONFIG");
   std::filesystem::remove(config);
   EXPECT_FALSE(roudi_answers());
+}
+
+TEST_F(ProcessModeTest, RouDiDyingMidStreamFailsThePipelineClearly) {
+  if (roudi_answers()) GTEST_SKIP() << "a RouDi already runs in this namespace";
+  auto& record = test::SinkRecord::named("roudi-dies");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "100"}})
+      .add("test-transform", "t", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "roudi-dies"}});
+  p.link("src", "t").link("t", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  while (true) {
+    std::this_thread::sleep_for(10ms);
+    std::lock_guard lock(record.mutex);
+    if (record.sequences.size() > 20) break;
+  }
+  // The engine starts RouDi detached from this process and notes its pid.
+  std::ifstream pid_file("/tmp/sgn-roudi.pid");
+  pid_t roudi = 0;
+  pid_file >> roudi;
+  ASSERT_GT(roudi, 0);
+  ASSERT_EQ(::kill(roudi, SIGKILL), 0);
+  ASSERT_EQ(run.wait_for(15s), std::future_status::ready);
+  try {
+    run.get();
+    FAIL() << "run() must throw";
+  } catch (const std::exception& e) {
+    EXPECT_NE(describe_exception(e).find("RouDi died"), std::string::npos) << describe_exception(e);
+  }
 }
 
 /// Runs HelperPipelineForAnotherProcess in a new process of this binary; returns its wait status.

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +30,7 @@ struct RunControl {
   Waker local_main_waker;
   Waker* main_waker = &local_main_waker;  // in process mode: the main process's shared waker
   std::vector<Waker*> all_wakers;  // fixed before run starts; notified on requests
+  std::function<void()> poll_commands;  // a worker process reads its control topic here
   void notify_all() noexcept {
     for (Waker* w : all_wakers) w->notify();
   }
@@ -131,6 +133,7 @@ class Node {
 template <class Ready>
 bool Node::wait_until(Ready ready) {
   while (true) {
+    if (control_.poll_commands) control_.poll_commands();
     if (control_.stop_requested.load(std::memory_order_relaxed)) return false;
     const auto seen = waker_->epoch();
     if (ready()) return true;

@@ -228,19 +228,24 @@ void RoudiSupervisor::stop(std::chrono::milliseconds grace) noexcept {
   // The last user (the exclusive lock is free) stops an engine-started RouDi.
   ::flock(users_fd_, LOCK_UN);
   const bool last = ::flock(users_fd_, LOCK_EX | LOCK_NB) == 0;
-  if (last && pid_ > 0 && !pidfd_exited(pidfd_)) {
-    ::kill(pid_, SIGTERM);
-    const auto deadline = std::chrono::steady_clock::now() + grace;
-    while (!pidfd_exited(pidfd_) && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    const bool clean = pidfd_exited(pidfd_) && !roudi_lock_held();
+  if (last && pid_ > 0) {
+    bool clean = true;
     if (!pidfd_exited(pidfd_)) {
-      ::kill(pid_, SIGKILL);
-      while (!pidfd_exited(pidfd_)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      ::kill(pid_, SIGTERM);
+      const auto deadline = std::chrono::steady_clock::now() + grace;
+      while (!pidfd_exited(pidfd_) && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+      if (!pidfd_exited(pidfd_)) {
+        clean = false;
+        ::kill(pid_, SIGKILL);
+        while (!pidfd_exited(pidfd_)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    } else {
+      clean = false;  // it died on its own
     }
     ::unlink(paths.engine_pid.c_str());
-    // A RouDi that was killed, or aborted on its way out, leaves its files behind.
+    // A RouDi that died, was killed, or aborted on its way out leaves its files behind.
     if (!clean || std::ifstream(paths.management_shm).good()) remove_stale_roudi_files(paths);
   }
   if (last) ::unlink(paths.users_lock.c_str());

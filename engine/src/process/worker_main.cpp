@@ -138,6 +138,8 @@ int run_worker(int spec_fd) {
     });
   };
 
+  control.poll_commands = poll_commands;  // author loops (WorkerElement) wait inside the node
+
   // Connected: every input subscribed, and the command topic too.
   const auto deadline = std::chrono::steady_clock::now() + kConnectTimeout;
   auto connected = [&] {

