@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -80,6 +81,7 @@ std::vector<long> children_named(const std::string& prefix) {
 }
 
 std::uint64_t frames_for(std::int64_t size, double budget_bytes, std::uint64_t lo, std::uint64_t hi) {
+  if (const char* fixed = std::getenv("SGN_BENCH_FRAMES"); fixed && *fixed) return std::stoull(fixed);  // profiling
   if (g_smoke) return size >= (1 << 20) ? 3 : 50;
   const double n = budget_bytes / static_cast<double>(size);
   return std::clamp<std::uint64_t>(static_cast<std::uint64_t>(n), lo, hi);

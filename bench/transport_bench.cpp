@@ -23,6 +23,7 @@
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -43,6 +44,9 @@ namespace {
 
 // ---------------------------------------------------------------- sgn-cpp
 
+// With `interval_us` (the latency phase) the source sleeps between frames in the main
+// thread, so a round trip's sink runs in a thread of its own (of the main process):
+// otherwise answers would wait for the source's sleep to end.
 Measured run_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, bool touch, std::uint64_t frames,
                  std::int64_t interval_us) {
   const std::string src_path = report_path("src"), mid_path = report_path("mid"), sink_path = report_path("sink");
@@ -56,7 +60,8 @@ Measured run_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, b
          {"report", src_path}});
   if (round_trip) {
     p.add("bench-ack", "echo", {{"touch", t}, {"report", mid_path}}, placement);
-    p.add("bench-sink", "sink", {{"report", sink_path}});
+    p.add("bench-sink", "sink", {{"report", sink_path}},
+          interval_us > 0 ? std::optional(sgn::Placement::Thread) : std::nullopt);
     p.link("src", "echo").link("echo", "sink");
   } else {
     p.add("bench-sink", "sink", {{"touch", t}, {"report", sink_path}}, placement);
@@ -72,7 +77,7 @@ Measured run_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, b
   m.frames = sink.frames;
   m.bytes_per_frame = size;
   m.seconds = static_cast<double>(sink.last_ns - src.first_ns) / 1e9;
-  m.cpu_seconds = cpu_end - src.cpu_first;
+  m.cpu_seconds = cpu_end - src.cpu_first;  // every thread of the main process
   if (placement == sgn::Placement::Process) {
     const Report& worker = round_trip ? mid : sink;
     m.cpu_seconds += worker.cpu_last - worker.cpu_first;
@@ -199,11 +204,17 @@ void* raw_loan(iox::popo::UntypedPublisher& pub, std::uint32_t bytes) {
   }
 }
 
+// Busy polling, yielding the core after a while: on a loaded 2-core machine a pure
+// spin loop can keep the other side off the CPU for a whole time slice.
 const void* raw_take(iox::popo::UntypedSubscriber& sub) {
-  for (;;) {
+  for (int spins = 0;; ++spins) {
     auto r = sub.take();
     if (!r.has_error()) return r.value();
-    __builtin_ia32_pause();
+    if (spins < 2000) {
+      __builtin_ia32_pause();
+    } else {
+      std::this_thread::yield();
+    }
   }
 }
 

@@ -76,6 +76,19 @@ const E* nested_as(const std::exception& outer) {
   return nullptr;
 }
 
+/// Waits until `record` holds at least `frames` frames (false after 20 s).
+bool wait_for_frames(test::SinkRecord& record, std::size_t frames) {
+  const auto deadline = test::Clock::now() + 20s;
+  while (test::Clock::now() < deadline) {
+    {
+      std::lock_guard lock(record.mutex);
+      if (record.sequences.size() >= frames) return true;
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  return false;
+}
+
 class ProcessModeTest : public ::testing::Test {
  protected:
   void TearDown() override {
@@ -142,11 +155,7 @@ TEST_P(PlacementTest, ShutdownDrainsEveryFrameToTheSink) {
       .add("test-check-sink", "sink", {{"record", "drain"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  while (true) {
-    std::this_thread::sleep_for(10ms);
-    std::lock_guard lock(record.mutex);
-    if (record.sequences.size() > 50) break;
-  }
+  ASSERT_TRUE(wait_for_frames(record, 51)) << "no frames are flowing";
   p.request_shutdown();
   ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
   RunReport report = run.get();
@@ -164,11 +173,7 @@ TEST_P(PlacementTest, StopEndsPromptly) {
       .add("test-check-sink", "sink", {{"record", "stop"}, {"sleep_us", "1000"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  while (true) {
-    std::this_thread::sleep_for(10ms);
-    std::lock_guard lock(record.mutex);
-    if (record.sequences.size() > 20) break;
-  }
+  ASSERT_TRUE(wait_for_frames(record, 21)) << "no frames are flowing";
   const auto start = test::Clock::now();
   p.request_stop();
   ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
@@ -229,11 +234,7 @@ TEST_P(PlacementTest, AnAuthorOwnedLoopForwardsEveryFrameAndStops) {
       .add("test-check-sink", "sink", {{"record", "worker-loop"}});
   p.link("src", "w").link("w", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  while (true) {
-    std::this_thread::sleep_for(10ms);
-    std::lock_guard lock(record.mutex);
-    if (record.sequences.size() > 10) break;
-  }
+  ASSERT_TRUE(wait_for_frames(record, 11)) << "no frames are flowing";
   const auto start = test::Clock::now();
   p.request_stop();
   ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
@@ -290,11 +291,7 @@ TEST_F(ProcessModeTest, AKilledWorkerIsReportedWithItsPidAndSignal) {
       .add("test-check-sink", "sink", {{"record", "killed"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  while (true) {
-    std::this_thread::sleep_for(10ms);
-    std::lock_guard lock(record.mutex);
-    if (record.sequences.size() > 20) break;
-  }
+  ASSERT_TRUE(wait_for_frames(record, 21)) << "no frames are flowing";
   const auto workers = children_named("sgn-worker:t");
   ASSERT_EQ(workers.size(), 1u);
   const auto start = test::Clock::now();
@@ -323,11 +320,7 @@ TEST_F(ProcessModeTest, AHungWorkerIsKilledAfterTheJoinTimeoutAndNamed) {
       .add("test-check-sink", "sink", {{"record", "hung"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  while (true) {
-    std::this_thread::sleep_for(10ms);
-    std::lock_guard lock(record.mutex);
-    if (record.sequences.size() >= 10) break;
-  }
+  ASSERT_TRUE(wait_for_frames(record, 10)) << "no frames are flowing";
   std::this_thread::sleep_for(100ms);
   p.request_stop();
   ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
@@ -449,11 +442,7 @@ TEST_F(ProcessModeTest, RouDiDyingMidStreamFailsThePipelineClearly) {
       .add("test-check-sink", "sink", {{"record", "roudi-dies"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  while (true) {
-    std::this_thread::sleep_for(10ms);
-    std::lock_guard lock(record.mutex);
-    if (record.sequences.size() > 20) break;
-  }
+  ASSERT_TRUE(wait_for_frames(record, 21)) << "no frames are flowing";
   // The engine starts RouDi detached from this process and notes its pid.
   std::ifstream pid_file("/tmp/sgn-roudi.pid");
   pid_t roudi = 0;

@@ -18,7 +18,7 @@ TEST_F(RegistryTest, KnowsWhatWasRegistered) {
   EXPECT_FALSE(registry.contains("test-count"));
   const auto names = registry.names();
   EXPECT_NE(std::find(names.begin(), names.end(), "test-check-sink"), names.end());
-  EXPECT_EQ(registry.at("test-transform").info.properties.size(), 3u);
+  EXPECT_EQ(registry.at("test-transform").info.properties.size(), 4u);
 }
 
 TEST_F(RegistryTest, MakesAnElementWithParsedProperties) {

@@ -176,7 +176,7 @@ TEST_P(SignalTest, SecondSignalStopsAtOnce) {
   const int status =
       run_child({.expect_stopped = true, .sink_sleep_ms = 100}, {GetParam(), GetParam()}, 100ms, 8s, &seconds);
   expect_exit_ok(status);
-  EXPECT_LT(seconds, 2.0);
+  EXPECT_LT(seconds, 4.0);  // a drain would take ~10 s; the margin is for a loaded machine
   expect_no_child_left();
 }
 

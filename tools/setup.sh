@@ -4,7 +4,7 @@
 #   tools/setup.sh deps               install the Debian packages the build needs (if missing)
 #   tools/setup.sh build [--sanitize] deps + configure (when needed) + build
 #   tools/setup.sh test               build, ctest; then the ASan+UBSan tree, ctest there too
-#   tools/setup.sh demo [args...]     build, then run build/tools/sgn-demo with the args
+#   tools/setup.sh demo [PIPELINE...] build, then run PIPELINE (default: a sensor pipeline) with sgn-launch
 #
 # Environment (all optional):
 #   SGN_BUILD_DIR       build tree (default: build)
@@ -179,10 +179,14 @@ cmd_test() {
 cmd_demo() {
   cmd_deps
   build_tree plain
-  local demo=$BUILD_DIR/tools/sgn-demo
-  [[ -x $demo ]] || die "$demo does not exist: the sgn-demo program is not part of the build yet (tools/CMakeLists.txt)"
-  log "demo: $demo $*"
-  exec "$demo" "$@"
+  local launch=$BUILD_DIR/tools/sgn-launch
+  [[ -x $launch ]] || die "$launch does not exist: sgn-launch is not part of the build (tools/CMakeLists.txt)"
+  if (($# == 0)); then
+    # The demo sensor pipeline: the FIR filter runs in a worker process (shared memory, RouDi).
+    set -- "sine-source rate=16384 channels=8 frames=2000 ! fir taps=64 placement=process ! scale gain=2 ! stats-sink"
+  fi
+  log "demo: $launch $*"
+  exec "$launch" "$@"
 }
 
 # ---------------------------------------------------------------- main

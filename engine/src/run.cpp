@@ -261,6 +261,7 @@ RunReport execute(Pipeline::Impl& impl) {
     }
     if (control.eos_requested.load() && !drain_deadline) {
       drain_deadline = std::chrono::steady_clock::now() + join_timeout;
+      if (group) group->request_shutdown();  // sources in workers end with EOS too
     }
     if (drain_deadline && std::chrono::steady_clock::now() > *drain_deadline) {
       for (auto& node : state->nodes) {

@@ -45,7 +45,7 @@ struct PipelineOptions {
   Registry* registry = nullptr;
   /// Called by run() on its own thread, at most every `progress_interval`, while the
   /// pipeline runs (for a live progress line). Exceptions it throws are ignored.
-  std::function<void(const Progress&)> progress;
+  std::function<void(const Progress&)> progress = nullptr;
   std::chrono::milliseconds progress_interval{100};
 };
 

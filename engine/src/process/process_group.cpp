@@ -306,6 +306,8 @@ void ProcessGroup::reap(Worker& w) {
   }
 }
 
+void ProcessGroup::request_shutdown() { send(schema::Command::SHUTDOWN); }
+
 bool ProcessGroup::all_exited() const {
   for (const Worker& w : workers_) {
     if (!w.exited) return false;

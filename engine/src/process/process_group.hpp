@@ -41,6 +41,8 @@ class ProcessGroup {
   void launch(std::chrono::milliseconds timeout);
   /// Reads status messages and reaps exited workers; sets control.failed on an error.
   void poll();
+  /// Asks every worker to drain: sources end with EOS (Ctrl+C, request_shutdown).
+  void request_shutdown();
   /// Every worker process has exited and been reaped.
   bool all_exited() const;
   /// Shutdown ladder for workers still running: shutdown (if draining), stop, the

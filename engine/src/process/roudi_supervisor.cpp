@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <signal.h>
 #include <poll.h>
+#include <spawn.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -20,6 +21,8 @@
 #include "process/shm_segment.hpp"
 #include "sgn/error.hpp"
 #include "sgn/logging.hpp"
+
+extern char** environ;
 
 namespace sgn::detail {
 
@@ -79,36 +82,33 @@ pid_t read_pid_file(const std::string& path) {
   return n > 0 ? static_cast<pid_t>(std::atol(text)) : -1;
 }
 
-// Starts iox-roudi in a session of its own, as a grandchild: it survives this
-// process and is not in its process group. Returns its pid, or -1 (errno set).
+// Starts iox-roudi in a session of its own (Ctrl+C in our terminal does not
+// reach it, and it outlives us for other users). posix_spawn rather than fork:
+// no fork handlers run in a process that already has threads.
 pid_t spawn_detached(char** argv) {
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return -1;
-  const pid_t middle = ::fork();
-  if (middle < 0) return -1;
-  if (middle == 0) {
-    ::setsid();
-    const pid_t roudi = ::fork();
-    if (roudi == 0) {
-      ::syscall(SYS_close_range, 3, ~0U, 0);  // nothing of ours leaks into RouDi
-      const int quiet = ::open("/dev/null", O_WRONLY);  // RouDi's banner; its errors keep stderr
-      if (quiet >= 0) ::dup2(quiet, STDOUT_FILENO);
-      sigset_t none;
-      sigemptyset(&none);
-      ::sigprocmask(SIG_SETMASK, &none, nullptr);
-      ::execvp(argv[0], argv);
-      ::_exit(127);
-    }
-    [[maybe_unused]] const ssize_t written = ::write(pipe_fds[1], &roudi, sizeof roudi);
-    ::_exit(0);
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attributes);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);  // its banner
+  posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // nothing of ours leaks into RouDi
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGINT);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  const int error = ::posix_spawnp(&pid, argv[0], &actions, &attributes, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
+  if (error != 0) {
+    errno = error;
+    return -1;
   }
-  ::close(pipe_fds[1]);
-  pid_t roudi = -1;
-  if (::read(pipe_fds[0], &roudi, sizeof roudi) != sizeof roudi) roudi = -1;
-  ::close(pipe_fds[0]);
-  int status = 0;
-  ::waitpid(middle, &status, 0);
-  return roudi;
+  return pid;
 }
 
 // What the fatal-signal path needs, readable without locks.
@@ -177,12 +177,16 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
   std::string level = "warning";
   char* argv[] = {exe.data(), config_flag.data(), config.data(), level_flag.data(), level.data(), nullptr};
   const pid_t pid = spawn_detached(argv);
-  if (pid < 0) throw Error(fmt::format("cannot start iox-roudi: {}", std::strerror(errno)));
+  if (pid < 0) {
+    throw Error(fmt::format("cannot start iox-roudi: {} (is the 'iceoryx' package installed and on PATH?)",
+                            std::strerror(errno)));
+  }
   pid_ = pid;
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (pidfd_exited(pidfd_)) {
+      ::waitpid(pid_, nullptr, WNOHANG);
       ::close(pidfd_);
       pidfd_ = -1;
       pid_ = -1;
@@ -244,6 +248,7 @@ void RoudiSupervisor::stop(std::chrono::milliseconds grace) noexcept {
     } else {
       clean = false;  // it died on its own
     }
+    ::waitpid(pid_, nullptr, WNOHANG);  // reap it if it is our child
     ::unlink(paths.engine_pid.c_str());
     // A RouDi that died, was killed, or aborted on its way out leaves its files behind.
     if (!clean || std::ifstream(paths.management_shm).good()) remove_stale_roudi_files(paths);

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <signal.h>
-#include <sys/prctl.h>
+#include <spawn.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -15,6 +15,8 @@
 #include <string>
 
 #include "sgn/error.hpp"
+
+extern char** environ;
 
 namespace sgn::detail {
 namespace {
@@ -34,7 +36,6 @@ LaunchedWorker launch_worker(capnp::MessageBuilder& spec, const std::string& ele
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
     throw Error(fmt::format("socket pair for worker '{}': {}", element, std::strerror(errno)));
   }
-  // Everything the child needs is prepared before fork: after it, only async-signal-safe calls.
   char exe[4096];
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) {
@@ -46,30 +47,34 @@ LaunchedWorker launch_worker(capnp::MessageBuilder& spec, const std::string& ele
   const int child_fd = 3;
   std::string fd_text = std::to_string(child_fd);
   std::string flag = "--sgn-worker";
+  std::string parent_text = std::to_string(::getpid());
   std::string tag = "sgn-worker:" + element;  // shows in ps
-  char* argv[] = {tag.data(), flag.data(), fd_text.data(), nullptr};
-  const pid_t parent = ::getpid();
+  char* argv[] = {tag.data(), flag.data(), fd_text.data(), parent_text.data(), nullptr};
 
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(fds[0]);
-    ::close(fds[1]);
-    throw Error(fmt::format("fork for worker '{}': {}", element, std::strerror(errno)));
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);
-    ::signal(SIGINT, SIG_IGN);
-    ::signal(SIGTERM, SIG_DFL);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    if (::dup2(fds[0], child_fd) < 0) ::_exit(127);  // dup2 clears CLOEXEC on the copy
-    ::syscall(SYS_close_range, child_fd + 1, ~0U, 0);  // iceoryx's fds are not close-on-exec
-    ::execv(exe, argv);
-    ::_exit(127);
-  }
+  // posix_spawn rather than fork: no fork handlers run in this threaded process.
+  // The worker sets its own parent-death signal and SIGINT disposition in sgn::init.
+  posix_spawn_file_actions_t actions;
+  posix_spawnattr_t attributes;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawnattr_init(&attributes);
+  posix_spawn_file_actions_adddup2(&actions, fds[0], child_fd);  // the copy is not close-on-exec
+  posix_spawn_file_actions_addclosefrom_np(&actions, child_fd + 1);  // iceoryx's fds are not close-on-exec
+  sigset_t none, defaults;
+  sigemptyset(&none);
+  sigemptyset(&defaults);
+  sigaddset(&defaults, SIGTERM);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  pid_t pid = -1;
+  const int error = ::posix_spawn(&pid, exe, &actions, &attributes, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  posix_spawnattr_destroy(&attributes);
   ::close(fds[0]);
+  if (error != 0) {
+    ::close(fds[1]);
+    throw Error(fmt::format("starting the worker process of element '{}': {}", element, std::strerror(error)));
+  }
   LaunchedWorker worker;
   worker.pid = pid;
   worker.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));

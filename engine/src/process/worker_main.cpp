@@ -6,6 +6,7 @@
 #include <cxxabi.h>
 #include <fmt/format.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -214,7 +215,11 @@ int run_worker(int spec_fd) {
 
 void init(int argc, char** argv) {
   detail::mark_worker_entry_installed();
-  if (argc >= 3 && std::strcmp(argv[1], "--sgn-worker") == 0) {
+  if (argc >= 4 && std::strcmp(argv[1], "--sgn-worker") == 0) {
+    // Die with the main process, and leave Ctrl+C to it: it coordinates the drain.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != static_cast<pid_t>(std::atol(argv[3]))) std::_Exit(1);
+    ::signal(SIGINT, SIG_IGN);
     int code = 1;
     try {
       code = detail::run_worker(std::atoi(argv[2]));

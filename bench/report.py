@@ -1,0 +1,406 @@
+#!/usr/bin/env python3
+"""Turns sgn-bench's Google Benchmark JSON into bench/RESULTS.md and bench/throughput.svg.
+
+    python3 bench/report.py RESULTS.json [--out-dir bench]
+
+Standard library only (the plot is SVG written by hand unless matplotlib is installed).
+Every ratio compares numbers measured in the same run. bench/ANALYSIS.md, if present,
+is appended verbatim (where the time goes, written after profiling).
+"""
+
+import argparse
+import json
+import math
+import os
+import platform
+import re
+import subprocess
+import sys
+
+TRANSPORTS = ["sgn-process", "sgn-thread", "raw-iox", "unix-socket", "python-mpq"]
+BASELINES = ["raw-iox", "unix-socket", "python-mpq", "sgn-thread"]
+COLORS = {"sgn-process": "#d62728", "sgn-thread": "#ff7f0e", "raw-iox": "#1f77b4",
+          "unix-socket": "#2ca02c", "python-mpq": "#9467bd", "memcpy": "#555555"}
+MiB = 1 << 20
+
+
+def size_label(n):
+    n = int(n)
+    if n >= MiB:
+        return f"{n // MiB} MiB"
+    if n >= 1024:
+        return f"{n // 1024} KiB"
+    return f"{n} B"
+
+
+def fmt(v, digits=3):
+    if v is None:
+        return "–"
+    if v == 0:
+        return "0"
+    a = abs(v)
+    if a >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if a >= 1e4:
+        return f"{v / 1e3:.0f} k"
+    if a >= 1e3:
+        return f"{v / 1e3:.2f} k"
+    if a >= 100:
+        return f"{v:.0f}"
+    if a >= 1:
+        return f"{v:.{max(digits - 1, 0)}f}".rstrip("0").rstrip(".") if a < 10 else f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(r):
+    if r is None:
+        return "–"
+    if r >= 100:
+        return f"{r:.0f}×"
+    if r >= 10:
+        return f"{r:.1f}×"
+    return f"{r:.2f}×"
+
+
+def machine():
+    info = {}
+    info["nproc"] = os.cpu_count()
+    model = "unknown"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    info["cpu"] = model
+    try:
+        for line in open("/proc/meminfo"):
+            if line.startswith("MemTotal"):
+                info["memory"] = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        info["memory"] = "unknown"
+    info["kernel"] = platform.release()
+    try:
+        info["os"] = subprocess.run(["sh", "-c", ". /etc/os-release && echo $PRETTY_NAME"],
+                                    capture_output=True, text=True).stdout.strip()
+    except OSError:
+        info["os"] = "unknown"
+    return info
+
+
+def parse(path):
+    data = json.load(open(path))
+    transport = {}   # (impl, mode, touch, size) -> counters
+    memcpy = {}      # size -> GB/s
+    pipeline = []
+    idle = None
+    startup = {}
+    errors = []
+    # With --benchmark_repetitions, use each benchmark's median (of every counter).
+    chosen = {}
+    for b in data["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                chosen[name] = b
+        elif name not in chosen or chosen[name].get("run_type") != "aggregate":
+            chosen[name] = b
+    repetitions = max((b.get("repetitions", 1) for b in data["benchmarks"]), default=1)
+    for name, b in chosen.items():
+        if b.get("error_occurred"):
+            errors.append((name, b.get("error_message", "")))
+            continue
+        m = re.match(r"transport/([^/]+)/([^/]+)/([^/]+)/(\d+)", name)
+        if m:
+            transport[(m.group(1), m.group(2), m.group(3), int(m.group(4)))] = b
+            continue
+        m = re.match(r"memcpy/(\d+)", name)
+        if m:
+            memcpy[int(m.group(1))] = b.get("GB_per_s")
+            continue
+        m = re.match(r"pipeline/([^/]+)/samples:(\d+)/workers:(\d+)", name)
+        if m:
+            pipeline.append((m.group(1), int(m.group(2)), int(m.group(3)), b))
+            continue
+        if name.startswith("idle/"):
+            idle = b
+            continue
+        m = re.match(r"startup/([^/]+)", name)
+        if m:
+            startup[m.group(1)] = b
+    context = dict(data.get("context", {}))
+    context["repetitions"] = repetitions
+    return context, transport, memcpy, pipeline, idle, startup, errors
+
+
+def get(transport, impl, mode, touch, size, key="frames_per_s"):
+    b = transport.get((impl, mode, touch, size))
+    return None if b is None else b.get(key)
+
+
+def svg_plot(transport, memcpy, sizes, path):
+    panels = [("onehop", "untouched"), ("onehop", "touched"), ("roundtrip", "untouched"), ("roundtrip", "touched")]
+    W, H = 1000, 760
+    pw, ph = 400, 270
+    origins = [(80, 60), (570, 60), (80, 430), (570, 430)]
+    values = [v.get("GB_per_s") for v in transport.values() if v.get("GB_per_s")] + \
+             [v for v in memcpy.values() if v]
+    ymin = 10 ** math.floor(math.log10(max(min(values), 1e-4))) if values else 1e-3
+    ymax = 10 ** math.ceil(math.log10(max(values))) if values else 100
+    xmin, xmax = math.log2(min(sizes)), math.log2(max(sizes))
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="12">',
+           f'<rect width="{W}" height="{H}" fill="white"/>',
+           f'<text x="{W / 2}" y="24" text-anchor="middle" font-size="16">sgn-bench: throughput (GB/s, log) vs frame '
+           f'size, per transport</text>']
+    for (mode, touch), (ox, oy) in zip(panels, origins):
+        def X(s):
+            return ox + (math.log2(s) - xmin) / max(xmax - xmin, 1) * pw
+
+        def Y(v):
+            v = max(v, ymin)
+            return oy + ph - (math.log10(v) - math.log10(ymin)) / (math.log10(ymax) - math.log10(ymin)) * ph
+        out.append(f'<rect x="{ox}" y="{oy}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>')
+        title = ("one hop" if mode == "onehop" else "round trip") + f", payload {touch}"
+        out.append(f'<text x="{ox + pw / 2}" y="{oy - 8}" text-anchor="middle" font-size="13">{title}</text>')
+        e = int(math.log10(ymin))
+        while 10 ** e <= ymax:
+            y = Y(10 ** e)
+            out.append(f'<line x1="{ox}" y1="{y:.1f}" x2="{ox + pw}" y2="{y:.1f}" stroke="#eee"/>')
+            out.append(f'<text x="{ox - 6}" y="{y + 4:.1f}" text-anchor="end">{10 ** e:g}</text>')
+            e += 1
+        for s in sizes:
+            x = X(s)
+            out.append(f'<line x1="{x:.1f}" y1="{oy}" x2="{x:.1f}" y2="{oy + ph}" stroke="#eee"/>')
+            out.append(f'<text x="{x:.1f}" y="{oy + ph + 16}" text-anchor="middle">{size_label(s)}</text>')
+        series = list(TRANSPORTS) + (["memcpy"] if touch == "touched" else [])
+        for impl in series:
+            if impl == "memcpy":
+                pts = [(s, memcpy.get(s)) for s in sizes]
+            else:
+                pts = [(s, get(transport, impl, mode, touch, s, "GB_per_s")) for s in sizes]
+            pts = [(X(s), Y(v)) for s, v in pts if v]
+            if not pts:
+                continue
+            dash = ' stroke-dasharray="5,4"' if impl == "memcpy" else ""
+            d = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+            out.append(f'<polyline points="{d}" fill="none" stroke="{COLORS[impl]}" stroke-width="2"{dash}/>')
+            for x, y in pts:
+                out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{COLORS[impl]}"/>')
+    lx = 80
+    for impl in TRANSPORTS + ["memcpy"]:
+        out.append(f'<rect x="{lx}" y="{H - 24}" width="14" height="4" fill="{COLORS[impl]}"/>')
+        out.append(f'<text x="{lx + 20}" y="{H - 18}">{impl}</text>')
+        lx += 140
+    out.append("</svg>")
+    open(path, "w").write("\n".join(out) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("json")
+    ap.add_argument("--out-dir", default=os.path.dirname(os.path.abspath(__file__)))
+    ap.add_argument("--command", default="bench/run.sh")
+    a = ap.parse_args()
+    context, transport, memcpy, pipeline, idle, startup, errors = parse(a.json)
+    sizes = sorted({k[3] for k in transport})
+    md = []
+    w = md.append
+    mi = machine()
+    w("# sgn-bench results\n")
+    w(f"Generated by `{a.command}` ({context.get('date', '')}). Every ratio compares numbers from this one run"
+      + (f"; each number is the median of {context['repetitions']} repetitions." if context["repetitions"] > 1
+         else ".") + "\n")
+    w("## Machine\n")
+    w(f"- CPU: {mi['cpu']}, {mi['nproc']} cores (nproc)")
+    w(f"- Memory: {mi.get('memory')}")
+    w(f"- Kernel: {mi['kernel']} ({mi.get('os', '')})")
+    load = context.get("load_avg")
+    if load:
+        w(f"- Load average when the run started: {', '.join(f'{x:.2f}' for x in load)} "
+          "(the machine is shared: other builds may run at the same time)")
+    w("")
+
+    # ---- targets
+    def frames(impl, mode, touch, size):
+        return get(transport, impl, mode, touch, size)
+
+    KiB, M16 = 1024, 16 * MiB
+    rows = []
+    p_rt = frames("sgn-process", "roundtrip", "untouched", KiB)
+    py_rt = frames("python-mpq", "roundtrip", "untouched", KiB)
+    raw_rt = frames("raw-iox", "roundtrip", "untouched", KiB)
+    r = ratio(p_rt, py_rt)
+    rows.append(("process round trip, 1 KiB: frames/s vs Python/SGN transport", "≥ 100×",
+                 f"{fmt(p_rt)} vs {fmt(py_rt)} frames/s = {fmt_ratio(r)}", r is not None and r >= 100))
+    p_lat = get(transport, "sgn-process", "roundtrip", "untouched", KiB, "p50_us")
+    py_lat = get(transport, "python-mpq", "roundtrip", "untouched", KiB, "p50_us")
+    r = ratio(py_lat, p_lat)
+    rows.append(("(same, one frame at a time: round-trip latency p50)", "(info)",
+                 f"{fmt(p_lat)} µs vs {fmt(py_lat)} µs = {fmt_ratio(r)} faster", None))
+    r = ratio(p_rt, raw_rt)
+    rows.append(("process round trip, 1 KiB: frames/s vs raw iceoryx", "≥ 50%",
+                 f"{fmt(p_rt)} vs {fmt(raw_rt)} frames/s = {r * 100:.0f}%" if r else "–", r is not None and r >= 0.5))
+    p16 = frames("sgn-process", "onehop", "untouched", M16)
+    p1k = frames("sgn-process", "onehop", "untouched", KiB)
+    r = ratio(p16, p1k)
+    rows.append(("process one hop, untouched, 16 MiB vs 1 KiB frames/s", "≥ 80%",
+                 f"{fmt(p16)} vs {fmt(p1k)} frames/s = {r * 100:.1f}%" if r else "–", r is not None and r >= 0.8))
+    s16 = frames("unix-socket", "onehop", "untouched", M16)
+    r = ratio(p16, s16)
+    rows.append(("process one hop, untouched, 16 MiB vs Unix socket", "≥ 10×",
+                 f"{fmt(p16)} vs {fmt(s16)} frames/s = {fmt_ratio(r)}", r is not None and r >= 10))
+    for size in (M16, 64 * MiB):
+        t = get(transport, "sgn-process", "onehop", "touched", size, "GB_per_s")
+        mc = memcpy.get(size)
+        r = ratio(t, mc)
+        rows.append((f"process one hop, touched, {size_label(size)}: GB/s vs memcpy", "≥ 70%",
+                     f"{fmt(t)} vs {fmt(mc)} GB/s = {r * 100:.0f}%" if r else "–", r is not None and r >= 0.7))
+    th = frames("sgn-thread", "roundtrip", "untouched", KiB)
+    rows.append(("thread mode, 1 KiB, source → worker → sink", "≥ 2 M frames/s", f"{fmt(th)} frames/s",
+                 th is not None and th >= 2e6))
+    if idle:
+        tot = idle.get("total_pct")
+        rows.append(("idle process-mode pipeline at 10 frames/s (main + worker + RouDi)", "≤ 1% of a core",
+                     f"{tot:.2f}% (main {idle.get('main_pct', 0):.2f}, worker {idle.get('workers_pct', 0):.2f}, "
+                     f"RouDi {idle.get('roudi_pct', 0):.2f})", tot is not None and tot <= 1.0))
+    w("## Targets\n")
+    w("| target | goal | measured | |")
+    w("| --- | --- | --- | --- |")
+    for what, goal, got, ok in rows:
+        mark = "info" if ok is None else ("**met**" if ok else "**missed**")
+        w(f"| {what} | {goal} | {got} | {mark} |")
+    w("")
+
+    # ---- ratio tables
+    w("## sgn-cpp process mode against each baseline (frames/s ratio, same run)\n")
+    w("Above 1× means sgn-cpp process mode is faster. Round trip: the worker answers each frame with a new 8-byte "
+      "frame (forwarding the received chunk to another topic would cost one counted copy).\n")
+    for mode in ("onehop", "roundtrip"):
+        for touch in ("untouched", "touched"):
+            w(f"**{'one hop' if mode == 'onehop' else 'round trip'}, payload {touch}**\n")
+            w("| sgn-process vs | " + " | ".join(size_label(s) for s in sizes) + " |")
+            w("| --- |" + " --- |" * len(sizes))
+            for base in BASELINES:
+                cells = [fmt_ratio(ratio(frames("sgn-process", mode, touch, s), frames(base, mode, touch, s)))
+                         for s in sizes]
+                w(f"| {base} | " + " | ".join(cells) + " |")
+            w("")
+
+    # ---- raw tables
+    w("## Transport measurements\n")
+    w("frames/s and GB/s: throughput phase (a window of frames in flight, as the engine's credit window: "
+      "min(100, chunks of that size / 4) with the default RouDi config). Latency: a second phase with one frame "
+      "at a time (sgn: frames paced far apart; baselines: strict ping-pong); one hop = send → arrival at the worker, "
+      "round trip = send → answer back in main. CPU: all processes involved, per frame, over the throughput phase.\n")
+    for mode in ("onehop", "roundtrip"):
+        for touch in ("untouched", "touched"):
+            w(f"### {'One hop' if mode == 'onehop' else 'Round trip'}, payload {touch}\n")
+            w("| transport | metric | " + " | ".join(size_label(s) for s in sizes) + " |")
+            w("| --- | --- |" + " --- |" * len(sizes))
+            for impl in TRANSPORTS:
+                for key, label in (("frames_per_s", "frames/s"), ("GB_per_s", "GB/s"), ("p50_us", "p50 µs"),
+                                   ("p99_us", "p99 µs"), ("cpu_us_per_frame", "CPU µs/frame")):
+                    cells = [fmt(get(transport, impl, mode, touch, s, key)) for s in sizes]
+                    if all(c == "–" for c in cells):
+                        continue
+                    w(f"| {impl} | {label} | " + " | ".join(cells) + " |")
+            if touch == "touched":
+                w("| memcpy | GB/s | " + " | ".join(fmt(memcpy.get(s)) for s in sizes) + " |")
+            w("")
+    copies = sum(b.get("copies", 0) for k, b in transport.items() if k[0].startswith("sgn"))
+    w(f"Payload copies counted by the engine over every sgn-cpp transport run: **{copies:.0f}**.\n")
+
+    w("![throughput](throughput.svg)\n")
+
+    # ---- pipeline
+    if pipeline:
+        w("## Pipeline: sine-source → N × (fir → stats-sink)\n")
+        w("Fan-out: each of the N fir elements filters every frame (64 taps, 1 channel). fir-process: each fir in a "
+          "worker process; fir-main: all in the main thread (the sequential reference). Msamples/s counts samples "
+          "filtered by all firs together, over the wall time of run() (start-up included).\n")
+        w("| fir placement | samples/frame | workers | Msamples/s | source frames/s | CPU s | wall s |")
+        w("| --- | --- | --- | --- | --- | --- | --- |")
+        for name, samples, workers, b in sorted(pipeline, key=lambda t: (t[0], t[1], t[2])):
+            w(f"| {name} | {samples} | {workers} | {b['Msamples_per_s']:.1f} | {fmt(b['frames_per_s'])} | "
+              f"{b['cpu_s_total']:.2f} | {b['elapsed_s']:.2f} |")
+        w("")
+
+    if idle:
+        w("## Idle cost\n")
+        w(f"sine-source (realtime, 10 frames/s) → fir (process) → stats-sink, measured over "
+          f"{idle['real_time']:.1f} s after a warm-up: main {idle['main_pct']:.2f}%, worker process(es) "
+          f"{idle['workers_pct']:.2f}%, RouDi {idle['roudi_pct']:.2f}%, total **{idle['total_pct']:.2f}% of one "
+          f"core**.\n")
+
+    if startup:
+        w("## Start-up and shutdown (2 worker processes)\n")
+        w("bench-source → bench-ack (process) → bench-ack (process) → bench-sink, one frame, in a fresh process; "
+          "median of the runs. start-up: run() called → first frame at the sink; shutdown: last frame → run() "
+          "returned; exit: run() returned → process gone (stopping RouDi when the engine started it).\n")
+        w("| RouDi | start-up ms | shutdown ms | exit ms | whole process ms | runs |")
+        w("| --- | --- | --- | --- | --- | --- |")
+        for key, label in (("roudi-started", "started by the engine"), ("roudi-attached", "already running")):
+            b = startup.get(key)
+            if b:
+                w(f"| {label} | {b['startup_ms']:.1f} | {b['shutdown_ms']:.1f} | {b['exit_ms']:.1f} | "
+                  f"{b['process_total_ms']:.1f} | {b['runs']:.0f} |")
+        w("")
+
+    if errors:
+        w("## Benchmarks that did not run\n")
+        for name, msg in errors:
+            w(f"- `{name}`: {msg}")
+        w("")
+
+    analysis = os.path.join(a.out_dir, "ANALYSIS.md")
+    if os.path.exists(analysis):
+        w(open(analysis).read())
+
+    open(os.path.join(a.out_dir, "RESULTS.md"), "w").write("\n".join(md) + "\n")
+    try:
+        import matplotlib  # noqa: F401  (not installed here: the hand-written SVG is the fallback)
+        have_mpl = True
+    except ImportError:
+        have_mpl = False
+    if have_mpl:
+        plot_matplotlib(transport, memcpy, sizes, os.path.join(a.out_dir, "throughput.svg"))
+    else:
+        svg_plot(transport, memcpy, sizes, os.path.join(a.out_dir, "throughput.svg"))
+    return 0
+
+
+def plot_matplotlib(transport, memcpy, sizes, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(2, 2, figsize=(12, 9))
+    for ax, (mode, touch) in zip(axes.flat, [("onehop", "untouched"), ("onehop", "touched"),
+                                             ("roundtrip", "untouched"), ("roundtrip", "touched")]):
+        for impl in TRANSPORTS:
+            pts = [(s, get(transport, impl, mode, touch, s, "GB_per_s")) for s in sizes]
+            pts = [(s, v) for s, v in pts if v]
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=impl, color=COLORS[impl])
+        if touch == "touched":
+            pts = [(s, memcpy[s]) for s in sizes if memcpy.get(s)]
+            if pts:
+                ax.plot(*zip(*pts), linestyle="--", label="memcpy", color=COLORS["memcpy"])
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_title(("one hop" if mode == "onehop" else "round trip") + f", payload {touch}")
+        ax.set_xlabel("frame bytes")
+        ax.set_ylabel("GB/s")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
