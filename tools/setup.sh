@@ -27,7 +27,7 @@ PACKAGES=(
   capnproto libcapnp-dev libspdlog-dev libfmt-dev
   libgtest-dev googletest libbenchmark-dev
   iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev
-  python3
+  python3 procps util-linux
 )
 
 log() { printf '[setup] %s\n' "$*"; }
