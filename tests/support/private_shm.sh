@@ -9,11 +9,31 @@ if ! unshare --mount --propagation private true 2>/dev/null; then
   echo "private_shm.sh: cannot create a mount namespace (not root?); skipping" >&2
   exit 77
 fi
+# A checkout under /tmp must stay visible once a fresh tmpfs covers /tmp.
+checkout=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
+case $checkout in /tmp/*) keep=$checkout ;; *) keep= ;; esac
+export SGN_PRIVATE_SHM_KEEP=$keep
 exec unshare --mount --propagation private --pid --fork --kill-child --mount-proc bash -c '
-  mount -t tmpfs sgn-test-shm /dev/shm && mount -t tmpfs sgn-test-tmp /tmp || exit 1
+  keep=$SGN_PRIVATE_SHM_KEEP
+  unset SGN_PRIVATE_SHM_KEEP
+  mount -t tmpfs sgn-test-shm /dev/shm || exit 1
+  if [ -n "$keep" ]; then
+    mkdir /dev/shm/.old-tmp && mount --bind /tmp /dev/shm/.old-tmp || exit 1
+  fi
+  mount -t tmpfs sgn-test-tmp /tmp || exit 1
+  if [ -n "$keep" ]; then
+    mkdir -p "$keep" && mount --bind "/dev/shm/.old-tmp${keep#/tmp}" "$keep" || exit 1
+    umount -l /dev/shm/.old-tmp && rmdir /dev/shm/.old-tmp
+  fi
   "$@"
   status=$?
-  leftovers=$(find /dev/shm /tmp -mindepth 1 2>/dev/null)
+  leftovers=$(find /dev/shm /tmp -mindepth 1 2>/dev/null | while read -r path; do
+    if [ -n "$keep" ]; then
+      case "$keep/" in "$path"/*) continue ;; esac   # the checkout or a folder above it
+      case "$path" in "$keep"/*) continue ;; esac
+    fi
+    echo "$path"
+  done)
   processes=$(ps -e -o pid=,args= | awk "\$1 != 1 && \$2 != \"ps\" && \$2 != \"awk\" && \$2 != \"bash\"")
   if [ -n "$leftovers" ]; then echo "LEFT BEHIND in shared memory or /tmp:"; echo "$leftovers"; status=1; fi
   if [ -n "$processes" ]; then echo "LEFT RUNNING:"; echo "$processes"; status=1; fi
