@@ -120,6 +120,25 @@ TEST_P(PlacementTest, HundredThousandFramesArriveInOrder) {
   EXPECT_EQ(report.find("t")->placement, GetParam());
 }
 
+TEST_P(PlacementTest, GapsAndEosFlowThroughInOrder) {
+  auto& record = test::SinkRecord::named("gaps");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "300"}, {"gap_every", "3"}})
+      .add("test-transform", "t", {}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "gaps"}});
+  p.link("src", "t").link("t", "sink");
+  RunReport report = test::run_within(p, 30s);
+  EXPECT_EQ(record.gaps, 100u);
+  ASSERT_EQ(record.sequences.size(), 200u);
+  for (std::size_t i = 0; i < record.sequences.size(); ++i) {
+    // Every third frame (2, 5, 8, ...) is a gap: the data frames keep their own numbers.
+    ASSERT_EQ(record.sequences[i], i / 2 * 3 + i % 2) << "at " << i;
+  }
+  EXPECT_TRUE(record.eos);
+  EXPECT_EQ(report.find("t")->frames_out, 200u);
+}
+
 TEST_P(PlacementTest, AnExceptionInTheWorkerIsNestedWithItsTypeAndMessage) {
   Pipeline p;
   p.add("test-count-source", "src", {{"count", "-1"}})
