@@ -81,6 +81,8 @@ class BenchSource final : public sgn::Source<sgn::schema::Bytes> {
         interval_ns_(properties().get<std::int64_t>("interval_us") * 1000),
         recorder_(properties().get<std::string>("report")) {}
   std::size_t max_output_bytes() const override { return size_ + 64; }
+  // Untouched payloads are unspecified bytes (pure transport); touched ones are written in full.
+  bool overwrites_output() const override { return true; }
   sgn::Flow produce(sgn::schema::Bytes::Builder out, sgn::Context&) override {
     if (produced_ == frames_) return sgn::Flow::Eos;
     if (interval_ns_ > 0) {

@@ -182,6 +182,35 @@ void expect_clean_reuse(bool publish_first) {
 }
 
 TEST(Frame, ReusedBufferIsZeroedAfterAPublishedBigMessage) { expect_clean_reuse(true); }
+
+TEST(Frame, SkippingZeroingKeepsTheStaleBytesOwedToTheNextFrame) {
+  auto pool = HeapFramePool::create(4);
+  {
+    FrameWriter big = pool->loan(4096, "src:out");
+    auto data = big.init<schema::Bytes>().initData(4000);
+    std::memset(data.begin(), 0xAB, data.size());
+    Frame published = big.finish();
+  }
+  {
+    // A producer that overwrites what it allocates: the stale bytes stay, unzeroed.
+    FrameWriter fast = pool->loan(64, "src:out");
+    fast.skip_zeroing();
+    auto data = fast.init<schema::Bytes>().initData(8);
+    std::memset(data.begin(), 0x11, data.size());
+    Frame frame = fast.finish();
+    EXPECT_EQ(frame.read<schema::Bytes>()->getData()[0], 0x11);
+    EXPECT_EQ(static_cast<unsigned char>(frame.payload()[1000]), 0xAB) << "zeroing was not skipped";
+  }
+  // The next ordinary frame must still start from zeros over the whole stale range.
+  FrameWriter normal = pool->loan(64, "src:out");
+  auto root = normal.init<schema::Samples>();
+  root.setChannelCount(1);
+  Frame frame = normal.finish();
+  EXPECT_EQ(frame.read<schema::Samples>()->getSampleRate(), 0.0);
+  const std::byte* payload = frame.payload();
+  EXPECT_TRUE(std::all_of(payload + frame.header().message_bytes, payload + frame.capacity(),
+                          [](std::byte b) { return b == std::byte{0}; }));
+}
 TEST(Frame, ReusedBufferIsZeroedAfterAnAbandonedBigMessage) { expect_clean_reuse(false); }
 
 TEST(Frame, CopiesShareStorage) {

@@ -146,8 +146,10 @@ int run_child(const ChildPipeline& spec, const std::vector<int>& signals, std::c
     ADD_FAILURE() << "the child's pipeline never delivered a frame";
     return wait_child(pid, 0ms);
   }
+  // Each signal waits `gap` first: before the first, that lets frames queue up,
+  // so a drain is still going when a second signal comes.
   for (std::size_t i = 0; i < signals.size(); ++i) {
-    if (i) std::this_thread::sleep_for(gap);
+    std::this_thread::sleep_for(gap);
     ::kill(pid, signals[i]);
   }
   const auto sent = Clock::now();

@@ -40,8 +40,9 @@ const std::string& Context::element_name() const noexcept { return node_.name();
 
 namespace detail {
 
-FrameWriter& OutputLoan::loan(std::size_t bytes) {
+FrameWriter& OutputLoan::loan(std::size_t bytes, bool overwrites) {
   writer_ = node_.loan(0, bytes);
+  if (overwrites) writer_.skip_zeroing();
   return writer_;
 }
 
@@ -55,10 +56,11 @@ void publish_gap(Node& node, const FrameHeader* input) {
 }
 }  // namespace
 
-StepResult step_source(Node& node, std::size_t output_bytes, const BuildFn& build) {
+StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, const BuildFn& build) {
   if (!node.outputs_have_space()) return StepResult::WaitOutput;
   if (node.control().eos_requested.load(std::memory_order_relaxed)) return StepResult::Done;
   FrameWriter writer = node.loan(0, output_bytes);
+  if (overwrites) writer.skip_zeroing();
   Context ctx(node, nullptr);
   switch (build(writer, ctx)) {
     case Flow::Ok:

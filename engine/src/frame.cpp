@@ -75,10 +75,9 @@ void check_schema(const FrameHeader& header, const SchemaType& expected, const s
 FrameWriter::FrameWriter() noexcept = default;
 
 FrameWriter::FrameWriter(FrameStorage* storage, std::string what)
-    : storage_(storage), what_(std::move(what)) {
-  const std::size_t dirty = std::min(storage_->dirty_bytes(), storage_->capacity());
-  if (dirty) std::memset(storage_->payload(), 0, dirty);
-  storage_->set_dirty_bytes(0);
+    : storage_(storage),
+      stale_bytes_(std::min(storage->dirty_bytes(), storage->capacity())),
+      what_(std::move(what)) {
   storage_->header() = FrameHeader{};  // reused storage (a pooled buffer, a chunk) keeps the last header
 }
 
@@ -86,6 +85,8 @@ FrameWriter::FrameWriter(FrameWriter&& other) noexcept
     : storage_(std::exchange(other.storage_, nullptr)),
       builder_(std::move(other.builder_)),
       copied_bytes_(std::exchange(other.copied_bytes_, 0)),
+      stale_bytes_(std::exchange(other.stale_bytes_, 0)),
+      skip_zeroing_(other.skip_zeroing_),
       what_(std::move(other.what_)) {}
 
 FrameWriter& FrameWriter::operator=(FrameWriter&& other) noexcept {
@@ -94,6 +95,8 @@ FrameWriter& FrameWriter::operator=(FrameWriter&& other) noexcept {
     storage_ = std::exchange(other.storage_, nullptr);
     builder_ = std::move(other.builder_);
     copied_bytes_ = std::exchange(other.copied_bytes_, 0);
+    stale_bytes_ = std::exchange(other.stale_bytes_, 0);
+    skip_zeroing_ = other.skip_zeroing_;
     what_ = std::move(other.what_);
   }
   return *this;
@@ -108,9 +111,9 @@ FrameWriter::~FrameWriter() {
       used = builder_->used_bytes();
     } catch (...) {
     }
-    storage_->set_dirty_bytes(used);
-  } else if (copied_bytes_) {
-    storage_->set_dirty_bytes(copied_bytes_);
+    storage_->set_dirty_bytes(std::max(used, stale_bytes_));
+  } else {
+    storage_->set_dirty_bytes(std::max(copied_bytes_, stale_bytes_));
   }
   builder_.reset();
   storage_->release();
@@ -119,6 +122,10 @@ FrameWriter::~FrameWriter() {
 capnp::MessageBuilder& FrameWriter::message() {
   if (copied_bytes_) throw FrameError(fmt::format("{}: the frame already holds a copied message", what_));
   if (!builder_) {
+    if (!skip_zeroing_ && stale_bytes_) {
+      std::memset(storage_->payload(), 0, stale_bytes_);
+      stale_bytes_ = 0;
+    }
     builder_ = std::make_unique<detail::SegmentBuilder>(storage_->payload(), storage_->capacity(), what_);
   }
   return *builder_;
@@ -141,7 +148,7 @@ Frame FrameWriter::finish(std::uint32_t flags) {
   FrameHeader& h = storage_->header();
   const std::size_t used = builder_ ? builder_->used_bytes() : copied_bytes_;
   copied_bytes_ = 0;
-  storage_->set_dirty_bytes(used);
+  storage_->set_dirty_bytes(std::max(used, stale_bytes_));
   h.flags = flags;
   if (flags & (kFrameEos | kFrameGap)) {
     h.message_bytes = 0;

@@ -122,7 +122,8 @@ using ConsumeFn = std::function<Flow(const Frame& in, Context& ctx)>;
 class OutputLoan {
  public:
   explicit OutputLoan(Node& node) noexcept : node_(node) {}
-  FrameWriter& loan(std::size_t bytes);
+  /// `overwrites`: the element writes all of it, so reused memory needs no zeroing.
+  FrameWriter& loan(std::size_t bytes, bool overwrites = false);
   FrameWriter& writer() noexcept { return writer_; }
 
  private:
@@ -130,7 +131,7 @@ class OutputLoan {
   FrameWriter writer_;
 };
 using TransformFn = std::function<Flow(const Frame& in, OutputLoan& out, Context& ctx)>;
-StepResult step_source(Node& node, std::size_t output_bytes, const BuildFn& build);
+StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, const BuildFn& build);
 StepResult step_transform(Node& node, const TransformFn& transform);
 StepResult step_sink(Node& node, const ConsumeFn& consume);
 }  // namespace detail
@@ -141,6 +142,10 @@ class Source : public Element {
  public:
   /// Bytes to loan for the next frame's message (it must fit; no heap fallback).
   virtual std::size_t max_output_bytes() const { return 4096; }
+  /// True if produce() sets every field and writes every byte of every list it
+  /// allocates (or does not care what unwritten bytes hold): the engine then
+  /// skips zeroing reused frame memory (see FrameWriter::skip_zeroing).
+  virtual bool overwrites_output() const { return false; }
   /// Fills `out`; returns Flow::Eos when the stream is over.
   virtual Flow produce(typename Out::Builder out, Context& ctx) = 0;
 
@@ -149,7 +154,7 @@ class Source : public Element {
 
  private:
   detail::StepResult step(detail::Node& node) final {
-    return detail::step_source(node, max_output_bytes(), [this](FrameWriter& out, Context& ctx) {
+    return detail::step_source(node, max_output_bytes(), overwrites_output(), [this](FrameWriter& out, Context& ctx) {
       return produce(out.init<Out>(), ctx);
     });
   }
@@ -164,6 +169,8 @@ class Transform : public Element {
   virtual std::size_t max_output_bytes(typename In::Reader in) const {
     return in.totalSize().wordCount * sizeof(capnp::word) + 256;
   }
+  /// As Source::overwrites_output().
+  virtual bool overwrites_output() const { return false; }
   virtual Flow process(typename In::Reader in, typename Out::Builder out, Context& ctx) = 0;
 
  protected:
@@ -174,7 +181,7 @@ class Transform : public Element {
   detail::StepResult step(detail::Node& node) final {
     return detail::step_transform(node, [this](const Frame& in, detail::OutputLoan& out, Context& ctx) {
       auto view = in.read<In>(name() + ":in");
-      FrameWriter& writer = out.loan(max_output_bytes(view.get()));
+      FrameWriter& writer = out.loan(max_output_bytes(view.get()), overwrites_output());
       return process(view.get(), writer.init<Out>(), ctx);
     });
   }

@@ -162,6 +162,12 @@ class FrameWriter {
   }
   /// The underlying Cap'n Proto builder (one segment over the storage).
   capnp::MessageBuilder& message();
+  /// Skips zeroing what an earlier frame left in reused storage (Cap'n Proto
+  /// builds on zeroed memory). Only for a producer that sets every field and
+  /// writes every byte of every list it allocates, or that does not care what
+  /// unwritten bytes hold: it saves a memset of the earlier frame's size.
+  /// Call before init<T>().
+  void skip_zeroing() noexcept { skip_zeroing_ = true; }
   /// Instead of building a message, copies a finished one: its single segment of `bytes`
   /// (whole words) and the schema id of its root. finish() seals it. For stored frames.
   void copy_message(const std::byte* segment, std::size_t bytes, std::uint64_t schema_id);
@@ -173,6 +179,8 @@ class FrameWriter {
   FrameStorage* storage_ = nullptr;
   std::unique_ptr<detail::SegmentBuilder> builder_;
   std::size_t copied_bytes_ = 0;
+  std::size_t stale_bytes_ = 0;  // payload bytes an earlier frame may have left non-zero
+  bool skip_zeroing_ = false;
   std::string what_;
 };
 

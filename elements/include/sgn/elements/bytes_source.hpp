@@ -20,6 +20,7 @@ class BytesSource final : public Source<schema::Bytes> {
   explicit BytesSource(const ElementArgs& args);
 
   std::size_t max_output_bytes() const override { return size_ + 64; }
+  bool overwrites_output() const override { return fill_ == Fill::Pattern; }
   Flow produce(schema::Bytes::Builder out, Context& ctx) override;
 
  private:
