@@ -68,6 +68,7 @@ struct WorkerSpec {
   outputs @9 :List(Output);
   logLevel @10 :Text;
   shared @11 :List(SharedData);  # Pipeline::share, as read-only segments
+  publishers @12 :UInt32;        # shared-memory output pads in the pipeline (they share the pools)
 
   struct SharedData {
     name @0 :Text;

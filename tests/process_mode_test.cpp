@@ -301,6 +301,24 @@ TEST_F(ProcessModeTest, FanOutFromAWorkerReachesEveryConsumer) {
   EXPECT_TRUE(left.eos && right.eos);
 }
 
+TEST_F(ProcessModeTest, FourWorkersOnOneSmallPoolShareItWithoutDeadlock) {
+  // 600 kB frames come from the 1 MiB pool (64 chunks in the default config):
+  // five publishers draw on it at once.
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "300"}, {"bytes", "600000"}});
+  for (int i = 0; i < 4; ++i) {
+    const std::string t = "t" + std::to_string(i), sink = "sink" + std::to_string(i);
+    p.add("test-transform", t, {}, Placement::Process).add("test-check-sink", sink, {{"record", sink}});
+    test::SinkRecord::named(sink).clear();
+    p.link("src", t).link(t, sink);
+  }
+  RunReport report = test::run_within(p, 60s);
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(test::SinkRecord::named("sink" + std::to_string(i)).sequences.size(), 300u) << i;
+    EXPECT_EQ(report.find("t" + std::to_string(i))->copies, 0u);
+  }
+}
+
 TEST_F(ProcessModeTest, AKilledWorkerIsReportedWithItsPidAndSignal) {
   auto& record = test::SinkRecord::named("killed");
   record.clear();

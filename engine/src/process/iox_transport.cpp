@@ -89,13 +89,15 @@ iox::popo::SubscriberOptions lossless_subscriber(std::size_t queue) {
 }  // namespace
 
 IoxOutput::IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links,
-                     std::size_t queue_maxsize, const MempoolTable& mempools, const std::atomic<bool>* stop)
+                     std::size_t queue_maxsize, const MempoolTable& mempools, std::size_t publishers,
+                     const std::atomic<bool>* stop)
     : port_(std::make_unique<Port>(sgn_service(topic.instance, topic.event), lossless_publisher())),
       links_(std::move(links)),
       block_(block),
       queue_maxsize_(queue_maxsize),
       window_(queue_maxsize),
       mempools_(mempools),
+      publishers_(std::max<std::size_t>(publishers, 1)),
       stop_(stop) {}
 
 IoxOutput::~IoxOutput() = default;
@@ -116,9 +118,12 @@ std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& w
                                  "of payload); raise the largest mempool size in the RouDi config",
                                  what, message_bytes, mempools_.largest_payload() - kChunkPrefixBytes));
   }
-  // Several links may draw on one pool: keep each link's share of it to a quarter,
-  // so producers wait on credits rather than on a dry pool.
-  window_ = std::clamp<std::size_t>(mempools_.chunks_for(needed) / 4, 1, queue_maxsize_);
+  // Every publisher of the pipeline may draw on this pool, each holding its window
+  // in flight plus the chunks it and its consumers work on: keep the windows to
+  // half of a fair share, so producers wait on credits, never on a dry pool (a
+  // transform that cannot loan its output would stop consuming: a deadlock).
+  const std::size_t share = mempools_.chunks_for(needed) / (2 * std::max<std::size_t>(publishers_, 2));
+  window_ = std::clamp<std::size_t>(share, 1, queue_maxsize_);
   for (int attempt = 0;; ++attempt) {
     auto result = port_->publisher.loan(static_cast<std::uint32_t>(needed), kChunkAlignment);
     if (!result.has_error()) return static_cast<std::byte*>(result.value());
@@ -129,7 +134,8 @@ std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& w
     }
     // The pool is dry: chunks come back as consumers release them (backpressure).
     if (stop_ && stop_->load(std::memory_order_relaxed)) throw StopRequested{};
-    std::this_thread::sleep_for(std::chrono::microseconds(attempt < 100 ? 20 : 500));
+    // iceoryx logs every failed loan: back off quickly.
+    std::this_thread::sleep_for(std::chrono::microseconds(attempt < 10 ? 20 : attempt < 100 ? 200 : 2000));
   }
 }
 

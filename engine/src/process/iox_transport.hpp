@@ -36,8 +36,9 @@ class IoxOutput final : public FrameAllocator, public FrameChannel {
     std::uint32_t counter;  // index in the control block
     Waker* consumer;        // woken on publish
   };
+  /// `publishers`: shared-memory output pads of the whole pipeline, which draw on the same pools.
   IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links, std::size_t queue_maxsize,
-            const MempoolTable& mempools, const std::atomic<bool>* stop);
+            const MempoolTable& mempools, std::size_t publishers, const std::atomic<bool>* stop);
   ~IoxOutput() override;
 
   FrameWriter loan(std::size_t message_bytes, const std::string& what) override;
@@ -64,6 +65,7 @@ class IoxOutput final : public FrameAllocator, public FrameChannel {
   std::size_t queue_maxsize_;
   std::size_t window_;  // frames in flight per link: queue_maxsize, less if the pool is small
   const MempoolTable& mempools_;
+  std::size_t publishers_;
   const std::atomic<bool>* stop_;
   std::uint64_t copies_ = 0;
 };

@@ -69,11 +69,15 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
   // One topic per output pad that touches a worker process; everything else stays in memory.
   std::map<std::pair<std::size_t, std::size_t>, std::vector<std::size_t>> pads;
   for (std::size_t l = 0; l < links.size(); ++l) pads[{links[l].producer, links[l].from_pad}].push_back(l);
+  auto is_remote = [&](const std::pair<std::size_t, std::size_t>& pad, const std::vector<std::size_t>& link_indices) {
+    bool remote = nodes_[pad.first]->placement() == Placement::Process;
+    for (std::size_t l : link_indices) remote = remote || nodes_[links[l].consumer]->placement() == Placement::Process;
+    return remote;
+  };
+  for (const auto& [pad, link_indices] : pads) publishers_ += is_remote(pad, link_indices) ? 1 : 0;
   for (const auto& [pad, link_indices] : pads) {
     Node& producer = *nodes_[pad.first];
-    bool remote = producer.placement() == Placement::Process;
-    for (std::size_t l : link_indices) remote = remote || nodes_[links[l].consumer]->placement() == Placement::Process;
-    if (!remote) {
+    if (!is_remote(pad, link_indices)) {
       for (std::size_t l : link_indices) local_links.push_back(links[l]);
       continue;
     }
@@ -82,7 +86,7 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
       std::vector<IoxOutput::Link> out_links;
       for (std::size_t l : link_indices) out_links.push_back({static_cast<std::uint32_t>(l), waker_of(links[l].consumer)});
       outputs_.push_back(std::make_unique<IoxOutput>(topic, block_, std::move(out_links), queue_maxsize_,
-                                                     runtime.mempools(), &control_.stop_requested));
+                                                     runtime.mempools(), publishers_, &control_.stop_requested));
       producer.outputs[pad.second].channels = {outputs_.back().get()};
       producer.outputs[pad.second].allocator = outputs_.back().get();
     }
@@ -134,6 +138,7 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
     spec.setMainNodeIndex(main_index_);
     spec.setControlSegment(block_.name());
     spec.setLogLevel(level);
+    spec.setPublishers(static_cast<std::uint32_t>(publishers_));
     auto shared = spec.initShared(static_cast<unsigned>(shared_.size()));
     for (unsigned k = 0; k < shared_.size(); ++k) {
       shared[k].setName(shared_[k].first);

@@ -85,6 +85,7 @@ class ProcessGroup {
   std::unique_ptr<ControlTopic> status_;
   std::vector<Worker> workers_;
   std::vector<LinkPlan> links_;
+  std::size_t publishers_ = 0;  // shared-memory output pads, main side and workers
   std::vector<std::exception_ptr> errors_;
   std::vector<std::string> error_elements_;
   std::atomic<bool> watching_{false};

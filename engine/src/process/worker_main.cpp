@@ -110,7 +110,7 @@ int run_worker(int spec_fd) {
         links.push_back({out.getLinks()[i], &block.waker(out.getConsumerNodes()[i])});
       }
       outputs.push_back(std::make_unique<IoxOutput>(Topic{instance, out.getService()}, block, std::move(links), queue,
-                                                    ProcessRuntime::instance().mempools(),
+                                                    ProcessRuntime::instance().mempools(), spec.getPublishers(),
                                                     &control.stop_requested));
       const std::string pad = out.getPad();
       node->outputs.push_back({pad, e.name() + ":" + pad, {outputs.back().get()}, outputs.back().get()});
