@@ -122,9 +122,13 @@ FrameWriter::~FrameWriter() {
 capnp::MessageBuilder& FrameWriter::message() {
   if (copied_bytes_) throw FrameError(fmt::format("{}: the frame already holds a copied message", what_));
   if (!builder_) {
-    if (!skip_zeroing_ && stale_bytes_) {
-      std::memset(storage_->payload(), 0, stale_bytes_);
-      stale_bytes_ = 0;
+    if (stale_bytes_) {
+      // Cap'n Proto follows any non-null pointer it initializes over (to zero the
+      // old object), so the root pointer and small structs are always cleared.
+      constexpr std::size_t kStructurePrefix = 256;
+      const std::size_t zero = skip_zeroing_ ? std::min(stale_bytes_, kStructurePrefix) : stale_bytes_;
+      std::memset(storage_->payload(), 0, zero);
+      if (zero == stale_bytes_) stale_bytes_ = 0;
     }
     builder_ = std::make_unique<detail::SegmentBuilder>(storage_->payload(), storage_->capacity(), what_);
   }

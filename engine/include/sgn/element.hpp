@@ -142,9 +142,9 @@ class Source : public Element {
  public:
   /// Bytes to loan for the next frame's message (it must fit; no heap fallback).
   virtual std::size_t max_output_bytes() const { return 4096; }
-  /// True if produce() sets every field and writes every byte of every list it
-  /// allocates (or does not care what unwritten bytes hold): the engine then
-  /// skips zeroing reused frame memory (see FrameWriter::skip_zeroing).
+  /// True if produce() sets every field and fully writes the lists it allocates
+  /// (or does not care what unwritten bytes hold): the engine then zeroes only
+  /// the start of reused frame memory (see FrameWriter::skip_zeroing for the rules).
   virtual bool overwrites_output() const { return false; }
   /// Fills `out`; returns Flow::Eos when the stream is over.
   virtual Flow produce(typename Out::Builder out, Context& ctx) = 0;

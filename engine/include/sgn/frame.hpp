@@ -162,10 +162,12 @@ class FrameWriter {
   }
   /// The underlying Cap'n Proto builder (one segment over the storage).
   capnp::MessageBuilder& message();
-  /// Skips zeroing what an earlier frame left in reused storage (Cap'n Proto
-  /// builds on zeroed memory). Only for a producer that sets every field and
-  /// writes every byte of every list it allocates, or that does not care what
-  /// unwritten bytes hold: it saves a memset of the earlier frame's size.
+  /// Zeroes only the first 256 bytes of what an earlier frame left in reused
+  /// storage, not all of it (Cap'n Proto builds on zeroed memory): saves a memset
+  /// of the earlier frame's size. Only for a producer that sets every field and
+  /// fully writes the lists it allocates (or does not care what unwritten bytes
+  /// hold), and whose structs and lists of pointers fit in those 256 bytes: blobs
+  /// and lists of numbers (Bytes, Samples) beyond them are never followed.
   /// Call before init<T>().
   void skip_zeroing() noexcept { skip_zeroing_ = true; }
   /// Instead of building a message, copies a finished one: its single segment of `bytes`
