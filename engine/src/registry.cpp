@@ -4,28 +4,10 @@
 
 #include <algorithm>
 
+#include "detail/closest_name.hpp"
 #include "sgn/error.hpp"
 
 namespace sgn {
-namespace {
-
-std::size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
 Registry& Registry::add(ElementType type, std::type_index made_of) {
   const auto& reserved = reserved_property_names();
   for (const auto& spec : type.info.properties) {
@@ -69,13 +51,12 @@ std::unique_ptr<Element> Registry::make(std::string_view type_name, std::string 
 }
 
 std::string Registry::suggest(std::string_view unknown) const {
-  std::string best;
-  std::size_t best_distance = std::max<std::size_t>(2, unknown.size() / 3) + 1;
-  for (const auto& [name, entry] : types_) {
-    const std::size_t d = edit_distance(unknown, name);
-    if (d < best_distance || (name.find(unknown) != std::string::npos && best.empty())) {
-      best_distance = std::min(d, best_distance);
-      best = name;
+  const std::vector<std::string> known = names();
+  std::string best = detail::closest_name(unknown, known);
+  if (best.empty()) {
+    // A fragment of a longer name ("sine" for "sine-source") is a good hint too.
+    for (const auto& name : known) {
+      if (name.find(unknown) != std::string::npos) return name;
     }
   }
   return best;
