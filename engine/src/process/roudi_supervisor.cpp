@@ -144,6 +144,10 @@ bool RoudiSupervisor::join_users(std::chrono::milliseconds timeout) {
 void RoudiSupervisor::adopt_engine_roudi() {
   const pid_t pid = read_pid_file(RoudiPaths{}.engine_pid);
   if (pid <= 0 || ::kill(pid, 0) != 0) return;
+  std::string command;
+  std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), command);
+  if (command != "iox-roudi") return;  // a stale file whose pid was reused
+  if (pidfd_ >= 0) ::close(pidfd_);
   pid_ = pid;
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
   g_engine_roudi.store(pid_);
@@ -232,6 +236,9 @@ void RoudiSupervisor::stop(std::chrono::milliseconds grace) noexcept {
   // The last user (the exclusive lock is free) stops an engine-started RouDi.
   ::flock(users_fd_, LOCK_UN);
   const bool last = ::flock(users_fd_, LOCK_EX | LOCK_NB) == 0;
+  // A process that attached while another was starting RouDi may have come
+  // before the starter wrote the pid file: look again.
+  if (last && attached_ && pid_ <= 0) adopt_engine_roudi();
   if (last && pid_ > 0) {
     bool clean = true;
     if (!pidfd_exited(pidfd_)) {
