@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -55,6 +56,18 @@ double cpu_of_pid(long pid) noexcept {
     if (i == 15) stime = std::stoull(field);
   }
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::uint64_t read_all(const std::byte* p, std::size_t n) {
+  std::uint64_t sum = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    sum += w;
+  }
+  for (; i < n; ++i) sum += static_cast<std::uint64_t>(p[i]);
+  return sum;
 }
 
 std::vector<long> children_named(const std::string& prefix) {

@@ -28,6 +28,8 @@ double cpu_self() noexcept;
 double cpu_of_pid(long pid) noexcept;
 /// Children of this process whose command line starts with `prefix`.
 std::vector<long> children_named(const std::string& prefix);
+/// Reads every byte of [p, p + n) (summed, so the reads are not optimized away).
+std::uint64_t read_all(const std::byte* p, std::size_t n);
 
 /// Frames for a throughput run at `size` bytes: about `budget` payload bytes, within [lo, hi].
 std::uint64_t frames_for(std::int64_t size, double budget_bytes = 2e9, std::uint64_t lo = 8,

@@ -21,17 +21,7 @@ namespace bench {
 namespace {
 
 std::uint64_t read_all(const capnp::Data::Reader data) {
-  const auto* p = data.begin();
-  const std::size_t n = data.size();
-  std::uint64_t sum = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    sum += w;
-  }
-  for (; i < n; ++i) sum += p[i];
-  return sum;
+  return bench::read_all(reinterpret_cast<const std::byte*>(data.begin()), data.size());
 }
 
 volatile std::uint64_t g_sink_value = 0;

@@ -111,16 +111,6 @@ struct WireHeader {
 };
 constexpr std::uint32_t kEos = 1, kAck = 2, kPhase2 = 4;
 
-std::uint64_t read_all(const std::byte* p, std::size_t n) {
-  std::uint64_t sum = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    sum += w;
-  }
-  return sum;
-}
 volatile std::uint64_t g_read_value = 0;
 
 /// What the receiving side of a baseline saw, as a helper reports it.

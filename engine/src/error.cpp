@@ -6,19 +6,20 @@
 #include <typeinfo>
 
 namespace sgn {
-namespace {
 
-std::string demangled_type(const std::exception& error) {
+std::string exception_type_name(const std::exception& error) {
   int status = 0;
   std::unique_ptr<char, void (*)(void*)> name(
       abi::__cxa_demangle(typeid(error).name(), nullptr, nullptr, &status), std::free);
   return status == 0 && name ? name.get() : typeid(error).name();
 }
 
+namespace {
+
 void describe_into(const std::exception& error, std::string& out, int depth) {
   if (depth > 0) out += "\n" + std::string(static_cast<std::size_t>(depth) * 2, ' ') + "caused by: ";
   out += error.what();
-  if (depth > 0) out += " [" + demangled_type(error) + "]";
+  if (depth > 0) out += " [" + exception_type_name(error) + "]";
   try {
     std::rethrow_if_nested(error);
   } catch (const std::exception& nested) {

@@ -143,9 +143,9 @@ std::shared_ptr<RunState> build(Pipeline::Impl& impl) {
       state->pools.push_back(std::move(pool));
     }
   }
-  state->control.all_wakers.push_back(&*state->control.main_waker);
+  state->control.all_wakers.push_back(state->control.main_waker);
   for (auto& node : state->nodes) {
-    if (&node->waker() != &*state->control.main_waker) state->control.all_wakers.push_back(&node->waker());
+    if (&node->waker() != state->control.main_waker) state->control.all_wakers.push_back(&node->waker());
   }
   return state;
 }

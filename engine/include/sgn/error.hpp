@@ -101,6 +101,9 @@ class ParseError : public Error {
   std::size_t position_, length_, line_, column_;
 };
 
+/// The C++ type of `error`, demangled ("std::out_of_range").
+std::string exception_type_name(const std::exception& error);
+
 /// Renders an exception and every exception nested in it, one per line.
 std::string describe_exception(const std::exception& error);
 

@@ -3,7 +3,6 @@
 // or a stop, and reports errors as data (Status.error) before it exits.
 
 #include <capnp/serialize.h>
-#include <cxxabi.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -30,13 +29,6 @@ namespace detail {
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
-
-std::string type_name_of(const std::exception& e) {
-  int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(typeid(e).name(), nullptr, nullptr, &status),
-                                              std::free);
-  return status == 0 && name ? name.get() : typeid(e).name();
-}
 
 schema::ErrorKind kind_of(const std::exception& e) {
   if (dynamic_cast<const FrameError*>(&e)) return schema::ErrorKind::FRAME_OVERFLOW;
@@ -122,7 +114,7 @@ int run_worker(int spec_fd) {
       node->inputs.push_back({pad, e.name() + ":" + pad, inputs.back().get()});
     }
   } catch (const std::exception& e) {
-    send_error(type_name_of(e), e.what(), kind_of(e));
+    send_error(exception_type_name(e), e.what(), kind_of(e));
     return 1;
   }
 
@@ -182,7 +174,7 @@ int run_worker(int spec_fd) {
   } catch (const StopRequested&) {
   } catch (const std::exception& e) {
     log->error("{}", e.what());
-    send_error(type_name_of(e), e.what(), kind_of(e));
+    send_error(exception_type_name(e), e.what(), kind_of(e));
     exit_code = 1;
   } catch (...) {
     send_error("unknown", "unknown exception", schema::ErrorKind::EXCEPTION);
