@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <thread>
 
 #include "detail/heap_frame_pool.hpp"
 
@@ -147,7 +148,33 @@ TEST(Frame, PoolKeepsAtMostItsLimit) {
     FrameWriter a = pool->loan(64, "a");
     FrameWriter b = pool->loan(64, "b");
   }
+  EXPECT_EQ(pool->pooled(), 2u);  // returned; the owner trims when it takes them back
+  {
+    FrameWriter c = pool->loan(64, "c");
+    EXPECT_EQ(pool->pooled(), 0u) << "one buffer reused, the one over the limit freed";
+  }
   EXPECT_EQ(pool->pooled(), 1u);
+}
+
+TEST(Frame, BuffersOutliveTheirPool) {
+  auto pool = HeapFramePool::create(4);
+  FrameWriter writer = pool->loan(64, "src:out");
+  writer.init<schema::Bytes>().initData(8);
+  Frame frame = writer.finish();
+  pool.reset();  // the frame is still readable, and frees its buffer when it goes
+  EXPECT_EQ(frame.read<schema::Bytes>()->getData().size(), 8u);
+}
+
+TEST(Frame, BuffersComeBackFromOtherThreads) {
+  auto pool = HeapFramePool::create(64);
+  std::vector<Frame> frames;
+  for (int i = 0; i < 32; ++i) frames.push_back(pool->loan(64, "src:out").finish());
+  std::thread consumer([&] { frames.clear(); });
+  consumer.join();
+  EXPECT_EQ(pool->pooled(), 32u);
+  std::vector<Frame> again;
+  for (int i = 0; i < 32; ++i) again.push_back(pool->loan(64, "src:out").finish());
+  EXPECT_EQ(pool->pooled(), 0u) << "all 32 reused";
 }
 
 // Cap'n Proto assumes zeroed space. A buffer reused after a big message must come

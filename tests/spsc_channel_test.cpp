@@ -74,13 +74,13 @@ TEST_F(SpscChannelTest, ClosedChannelStillDrains) {
     Frame f = frame(i);
     ASSERT_TRUE(channel.try_push(f));
   }
-  const auto consumer_epoch = consumer.epoch();
-  const auto producer_epoch = producer.epoch();
+  Waker::Ticket consumer_waits = consumer.prepare_wait();
+  Waker::Ticket producer_waits = producer.prepare_wait();
   EXPECT_FALSE(channel.closed());
   channel.close();
   EXPECT_TRUE(channel.closed());
-  EXPECT_NE(consumer.epoch(), consumer_epoch) << "close must wake the consumer";
-  EXPECT_NE(producer.epoch(), producer_epoch) << "close must wake the producer";
+  EXPECT_TRUE(consumer_waits.wait(0ms)) << "close must wake the consumer";
+  EXPECT_TRUE(producer_waits.wait(0ms)) << "close must wake the producer";
   Frame out;
   ASSERT_TRUE(channel.try_pop(out));
   EXPECT_EQ(out.header().sequence, 0u);
@@ -94,14 +94,16 @@ TEST_F(SpscChannelTest, PushWakesConsumerPopWakesProducer) {
   SpscChannel channel(2);
   Waker consumer, producer;
   channel.set_wakers(&consumer, &producer);
-  auto before = consumer.epoch();
-  Frame f = frame(0);
-  ASSERT_TRUE(channel.try_push(f));
-  EXPECT_NE(consumer.epoch(), before);
-  before = producer.epoch();
+  {
+    Waker::Ticket consumer_waits = consumer.prepare_wait();
+    Frame f = frame(0);
+    ASSERT_TRUE(channel.try_push(f));
+    EXPECT_TRUE(consumer_waits.wait(0ms));
+  }
+  Waker::Ticket producer_waits = producer.prepare_wait();
   Frame out;
   ASSERT_TRUE(channel.try_pop(out));
-  EXPECT_NE(producer.epoch(), before);
+  EXPECT_TRUE(producer_waits.wait(0ms));
 }
 
 TEST_F(SpscChannelTest, ReleasesFramesItStillHolds) {
@@ -118,7 +120,8 @@ TEST_F(SpscChannelTest, ReleasesFramesItStillHolds) {
   EXPECT_EQ(pool->pooled(), 5u);
 }
 
-// A producer and a consumer thread that sleep on their wakers whenever they cannot move.
+// A producer and a consumer thread that sleep on their wakers whenever they cannot
+// move. A lost wake-up would show as a wait that ran into its timeout.
 TEST_F(SpscChannelTest, WakeupsAcrossThreadsLoseNothing) {
   constexpr std::uint64_t kFrames = 50000;
   SpscChannel channel(4);
@@ -128,21 +131,24 @@ TEST_F(SpscChannelTest, WakeupsAcrossThreadsLoseNothing) {
   frames.reserve(kFrames);
   for (std::uint64_t i = 0; i < kFrames; ++i) frames.push_back(frame(i));
 
+  std::atomic<int> producer_timeouts{0};
   std::thread producer([&] {
     for (auto& f : frames) {
       while (true) {
-        const auto seen = producer_waker.epoch();
         if (channel.try_push(f)) break;
-        producer_waker.wait(seen, 1s);
+        Waker::Ticket ticket = producer_waker.prepare_wait();
+        if (channel.try_push(f)) break;
+        if (!ticket.wait(5s)) ++producer_timeouts;
       }
     }
     channel.close();
   });
   std::uint64_t expected = 0;
+  int consumer_timeouts = 0;
   bool in_order = true;
-  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (std::chrono::steady_clock::now() < deadline) {
-    const auto seen = consumer_waker.epoch();
+    Waker::Ticket ticket = consumer_waker.prepare_wait();
     Frame out;
     if (channel.try_pop(out)) {
       in_order = in_order && out.header().sequence == expected;
@@ -154,26 +160,37 @@ TEST_F(SpscChannelTest, WakeupsAcrossThreadsLoseNothing) {
       in_order = in_order && out.header().sequence == expected++;
       continue;
     }
-    consumer_waker.wait(seen, 1s);
+    if (!ticket.wait(5s)) ++consumer_timeouts;
   }
   producer.join();
   EXPECT_TRUE(in_order);
   EXPECT_EQ(expected, kFrames);
+  EXPECT_EQ(consumer_timeouts, 0);
+  EXPECT_EQ(producer_timeouts.load(), 0);
 }
 
-TEST(Waker, NotifyBeforeWaitIsNotLost) {
+TEST(Waker, NotifyAfterTheAnnouncementIsNotLost) {
   Waker waker;
-  const auto seen = waker.epoch();
+  Waker::Ticket ticket = waker.prepare_wait();
   waker.notify();
   const auto start = std::chrono::steady_clock::now();
-  waker.wait(seen, 5s);
+  EXPECT_TRUE(ticket.wait(5s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 1s);
+}
+
+TEST(Waker, NotifyWithNobodyWaitingWakesNoLaterWaiter) {
+  // Waiters check their condition after announcing themselves, so an earlier notify is not needed.
+  Waker waker;
+  waker.notify();
+  Waker::Ticket ticket = waker.prepare_wait();
+  EXPECT_FALSE(ticket.wait(20ms));
 }
 
 TEST(Waker, WaitTimesOut) {
   Waker waker;
   const auto start = std::chrono::steady_clock::now();
-  waker.wait(waker.epoch(), 50ms);
+  Waker::Ticket ticket = waker.prepare_wait();
+  EXPECT_FALSE(ticket.wait(50ms));
   const auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(waited, 40ms);
   EXPECT_LT(waited, 2s);
@@ -181,15 +198,22 @@ TEST(Waker, WaitTimesOut) {
 
 TEST(Waker, NotifyWakesASleeper) {
   Waker waker;
-  const auto seen = waker.epoch();
+  Waker::Ticket ticket = waker.prepare_wait();
   std::thread notifier([&] {
     std::this_thread::sleep_for(50ms);
     waker.notify();
   });
   const auto start = std::chrono::steady_clock::now();
-  waker.wait(seen, 10s);
+  EXPECT_TRUE(ticket.wait(10s));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
   notifier.join();
+}
+
+TEST(Waker, WaitUnlessChecksAgainAfterAnnouncing) {
+  Waker waker;
+  int checks = 0;
+  EXPECT_TRUE(waker.wait_unless([&] { return ++checks == 2; }, 10s));
+  EXPECT_EQ(checks, 2);
 }
 
 }  // namespace

@@ -46,12 +46,14 @@ void worker_main(std::shared_ptr<RunState> state, Worker* worker) {
   RunControl& control = state->control;
   try {
     node.start();
-    while (!control.stop_requested.load(std::memory_order_relaxed)) {
-      const auto seen = node.waker().epoch();
+    bool done = false;
+    auto moved = [&] {
       const StepResult result = node.step();
-      if (result == StepResult::Done) break;
-      if (result == StepResult::Progress) continue;
-      node.waker().wait(seen, kIdleWait);
+      done = result == StepResult::Done;
+      return done || result == StepResult::Progress;
+    };
+    while (!done && !control.stop_requested.load(std::memory_order_relaxed)) {
+      node.waker().wait_unless(moved, kIdleWait);
     }
   } catch (...) {
     node.error = std::current_exception();
@@ -248,7 +250,7 @@ RunReport execute(Pipeline::Impl& impl) {
     return main_nodes_finished(*state) && all_workers_done(*state) && (!group || group->all_exited());
   };
   while (!control.failed.load() && !control.stop_requested.load()) {
-    const auto seen = control.main_waker->epoch();
+    Waker::Ticket ticket = control.main_waker->prepare_wait();  // before looking at anything
     const bool moved = step_main_nodes(*state);
     if (group) group->poll();
     progress_ticker.tick();
@@ -274,7 +276,7 @@ RunReport execute(Pipeline::Impl& impl) {
       }
       break;
     }
-    if (!moved) control.main_waker->wait(seen, kIdleWait);
+    if (!moved) ticket.wait(kIdleWait);
   }
 
   // Teardown: stop whatever still runs, wait for workers up to the join timeout.
@@ -285,9 +287,9 @@ RunReport execute(Pipeline::Impl& impl) {
   }
   const auto join_deadline = std::chrono::steady_clock::now() + join_timeout;
   while (!all_workers_done(*state) && std::chrono::steady_clock::now() < join_deadline) {
-    const auto seen = control.main_waker->epoch();
+    Waker::Ticket ticket = control.main_waker->prepare_wait();
     if (all_workers_done(*state)) break;
-    control.main_waker->wait(seen, std::chrono::milliseconds(10));
+    ticket.wait(std::chrono::milliseconds(10));
   }
   std::vector<const Node*> stuck;
   for (auto& worker : state->workers) {

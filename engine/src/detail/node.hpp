@@ -132,13 +132,15 @@ class Node {
 
 template <class Ready>
 bool Node::wait_until(Ready ready) {
-  while (true) {
+  bool stopped = false;
+  auto settled = [&] {
     if (control_.poll_commands) control_.poll_commands();
-    if (control_.stop_requested.load(std::memory_order_relaxed)) return false;
-    const auto seen = waker_->epoch();
-    if (ready()) return true;
-    waker_->wait(seen, std::chrono::milliseconds(100));
+    stopped = control_.stop_requested.load(std::memory_order_relaxed);
+    return stopped || ready();
+  };
+  while (!waker_->wait_unless(settled, std::chrono::milliseconds(100))) {
   }
+  return !stopped;
 }
 
 }  // namespace sgn::detail

@@ -1,8 +1,11 @@
 #pragma once
-// A futex-backed wake-up counter: waiters take epoch(), check their condition,
-// then wait(epoch) — any notify() after epoch() ends the wait, so none is lost.
-// notify() is async-signal-safe. Shared futex operations: a Waker placed in a
-// shared-memory segment wakes sleepers in other processes too.
+// A futex-backed event count. A waiter announces itself with prepare_wait(), checks
+// its condition again, then sleeps on the ticket: a notify() after the announcement
+// ends the wait, so none is lost. notify() with nobody announced costs a fence and
+// one load of a line nobody writes (a busy producer and consumer never bounce a
+// counter between their cores). notify() is async-signal-safe. Shared futex
+// operations: a Waker placed in a shared-memory segment wakes sleepers in other
+// processes too.
 
 #include <atomic>
 #include <chrono>
@@ -12,15 +15,43 @@ namespace sgn::detail {
 
 class Waker {
  public:
-  std::uint32_t epoch() const noexcept { return epoch_.load(std::memory_order_seq_cst); }
+  /// An announced waiter. Destroying it without wait() withdraws the announcement.
+  class [[nodiscard]] Ticket {
+   public:
+    explicit Ticket(Waker& waker) noexcept;
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+    ~Ticket();
+    /// Spins briefly, then sleeps until a notify() since the ticket was taken, or
+    /// `timeout`. True when notified, false on timeout.
+    bool wait(std::chrono::nanoseconds timeout) noexcept;
+
+   private:
+    Waker& waker_;
+    std::uint32_t seen_;
+  };
+
+  /// Announces a waiter: check the condition after this, then wait on the ticket.
+  Ticket prepare_wait() noexcept { return Ticket(*this); }
+
+  /// Returns at once when `ready()` holds; otherwise announces a waiter, checks
+  /// `ready()` once more and sleeps until notified or `timeout`. Returns the last
+  /// result of `ready()` (false after a sleep: the caller looks again).
+  template <class Ready>
+  bool wait_unless(Ready ready, std::chrono::nanoseconds timeout) {
+    if (ready()) return true;
+    Ticket ticket = prepare_wait();
+    if (ready()) return true;
+    ticket.wait(timeout);
+    return false;
+  }
+
   void notify() noexcept;
-  /// Spins briefly, then sleeps until notified or `timeout` passed. Returns at once
-  /// if notify() ran since `seen` was read.
-  void wait(std::uint32_t seen, std::chrono::nanoseconds timeout) noexcept;
 
  private:
-  std::atomic<std::uint32_t> epoch_{0};
-  std::atomic<std::uint32_t> sleepers_{0};
+  std::atomic<std::uint32_t> epoch_{0};     // the futex word: bumped by notify() when someone waits
+  std::atomic<std::uint32_t> waiting_{0};   // announced waiters (spinning or asleep)
+  std::atomic<std::uint32_t> sleepers_{0};  // waiters inside the futex wait
 };
 
 }  // namespace sgn::detail

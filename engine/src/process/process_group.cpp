@@ -198,7 +198,7 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
     return true;
   };
   while (true) {
-    const auto seen = control_.main_waker->epoch();
+    Waker::Ticket ticket = control_.main_waker->prepare_wait();
     poll();
     if (control_.failed.load()) return;
     if (connected()) break;
@@ -210,7 +210,7 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
       throw Error(fmt::format("worker(s) {} did not connect within {} ms", names.empty() ? "(main side)" : names,
                               timeout.count()));
     }
-    control_.main_waker->wait(seen, std::chrono::milliseconds(10));
+    ticket.wait(std::chrono::milliseconds(10));
   }
   send(schema::Command::START);
 }
@@ -324,10 +324,10 @@ std::vector<std::string> ProcessGroup::end_workers(bool drain, std::chrono::mill
   auto wait_all = [&](std::chrono::milliseconds limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     while (!all_exited() && std::chrono::steady_clock::now() < deadline) {
-      const auto seen = control_.main_waker->epoch();
+      Waker::Ticket ticket = control_.main_waker->prepare_wait();
       poll();
       if (all_exited()) break;
-      control_.main_waker->wait(seen, std::chrono::milliseconds(10));
+      ticket.wait(std::chrono::milliseconds(10));
     }
     return all_exited();
   };

@@ -153,21 +153,27 @@ int run_worker(int spec_fd) {
   Waker& waker = node->waker();
   try {
     while (!started && !control.stop_requested.load()) {
-      const auto seen = waker.epoch();
+      Waker::Ticket ticket = waker.prepare_wait();
       poll_commands();
       if (started || control.stop_requested.load()) break;
       if (::getppid() == 1) control.stop_requested.store(true);
-      waker.wait(seen, std::chrono::milliseconds(50));
+      ticket.wait(std::chrono::milliseconds(50));
     }
     if (!control.stop_requested.load()) {
       node->start();
-      while (!control.stop_requested.load(std::memory_order_relaxed)) {
-        const auto seen = waker.epoch();
-        poll_commands();
+      bool done = false;
+      unsigned busy_steps = 0;
+      auto moved = [&] {
+        // A busy element still sees commands every few dozen frames.
+        if (busy_steps++ % 32 == 0) poll_commands();
         const StepResult result = node->step();
-        if (result == StepResult::Done) break;
-        if (result == StepResult::Progress) continue;
-        waker.wait(seen, std::chrono::milliseconds(100));
+        done = result == StepResult::Done;
+        if (done || result == StepResult::Progress) return true;
+        busy_steps = 0;  // idle: look at commands on the next step
+        return false;
+      };
+      while (!done && !control.stop_requested.load(std::memory_order_relaxed)) {
+        waker.wait_unless(moved, std::chrono::milliseconds(100));
       }
       if (node->finished()) send_status([](schema::Status::Builder s) { s.setEosReached(); });
     }
