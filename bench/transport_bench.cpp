@@ -1,16 +1,23 @@
 // Transport benchmarks: one hop (main -> worker) and round trip (main -> worker ->
-// main, the worker answering with a new 8-byte frame) at frame sizes 64 B .. 64 MiB,
-// payload untouched or written by the producer and read by the consumer, over:
+// main, the worker answering with a new 8-byte frame; python-sgn's with the frame it got)
+// at frame sizes 64 B .. 64 MiB, payload untouched or written by the producer and read by
+// the consumer, over:
 //   sgn-process  sgn-cpp, worker process (iceoryx chunks, zero copy)
 //   sgn-thread   sgn-cpp, worker thread (heap frames, zero copy)
 //   raw-iox      iceoryx publisher/subscriber in two processes, busy-polling (the floor)
 //   unix-socket  the same Cap'n Proto frames through a Unix domain socket (two copies)
-//   python-mpq   SGN's transport: multiprocessing.Queue of pickled bytes (stdlib only)
+//   python-mpq   bare multiprocessing.Queue of pickled bytes, up to 100 frames in flight
+//                (a best case for Python)
+//   python-sgn   SGN's Parallelize pattern: pickled Frame objects through
+//                multiprocessing.Queue; the round trip as ParallelizeTransformElement (put,
+//                then a blocking get of the whole frame sent back: one frame in flight),
+//                one hop as ParallelizeSinkElement (pipelined by the queue's maxsize, 100)
+//                (both: bench/sgn_queue_bench.py, stdlib only)
 // plus memcpy at the same sizes (the limit for touched payloads).
 //
 // Each run has two phases: throughput (a window of frames in flight, like the engine's
-// credit window) and latency (one frame at a time; p50/p99 of send -> arrival for one
-// hop, send -> answer back for the round trip).
+// credit window; one for python-sgn's round trip, as in SGN) and latency (one frame at a
+// time; p50/p99 of send -> arrival for one hop, send -> answer back for the round trip).
 
 #include <capnp/serialize.h>
 #include <kj/io.h>
@@ -457,17 +464,21 @@ namespace {
 
 bool have_python() { return std::system("command -v python3 >/dev/null 2>&1") == 0; }
 
-Measured bench_python(bool round_trip, std::int64_t size, bool touch) {
+// `pattern` is sgn_queue_bench.py's --pattern: "queue" (python-mpq, window_for(size) frames
+// in flight) or "sgn" (python-sgn, SGN's queue_maxsize of 100).
+Measured bench_python(const std::string& pattern, bool round_trip, std::int64_t size, bool touch) {
   std::uint64_t frames = 20000, latency_frames = 500;
   if (size >= (64 << 10)) frames = 3000;
   if (size >= (1 << 20)) frames = 300, latency_frames = 20;
   if (size >= (16 << 20)) frames = 20, latency_frames = 5;
   if (size >= (64 << 20)) frames = 6, latency_frames = 3;
   if (g_smoke) frames = 20, latency_frames = 3;
-  const std::string cmd = std::string("python3 ") + SGN_BENCH_DIR + "/sgn_queue_bench.py --mode " +
-                          (round_trip ? "roundtrip" : "onehop") + " --size " + std::to_string(size) + " --frames " +
-                          std::to_string(frames) + " --latency-frames " + std::to_string(latency_frames) +
-                          " --window " + std::to_string(window_for(size)) + (touch ? " --touch" : "");
+  const std::uint64_t window = pattern == "sgn" ? 100 : window_for(size);
+  const std::string cmd = std::string("python3 ") + SGN_BENCH_DIR + "/sgn_queue_bench.py --pattern " + pattern +
+                          " --mode " + (round_trip ? "roundtrip" : "onehop") + " --size " + std::to_string(size) +
+                          " --frames " + std::to_string(frames) + " --latency-frames " +
+                          std::to_string(latency_frames) + " --window " + std::to_string(window) +
+                          (touch ? " --touch" : "");
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (!pipe) throw std::runtime_error("cannot start python3");
   std::string text;
@@ -547,7 +558,12 @@ void register_transport_benchmarks() {
   });
   register_transport("raw-iox", bench_raw_iox);
   register_transport("unix-socket", bench_socket);
-  register_transport("python-mpq", bench_python, have_python);
+  register_transport(
+      "python-mpq", [](bool rt, std::int64_t size, bool touch) { return bench_python("queue", rt, size, touch); },
+      have_python);
+  register_transport(
+      "python-sgn", [](bool rt, std::int64_t size, bool touch) { return bench_python("sgn", rt, size, touch); },
+      have_python);
 }
 
 }  // namespace bench
