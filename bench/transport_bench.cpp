@@ -370,8 +370,9 @@ class SocketSender {
   /// Sends a Bytes message of `bytes` payload; `fill` writes the payload.
   void send(std::size_t bytes, const std::function<void(std::byte*)>& fill) {
     std::memset(buffer_.data(), 0, 64);  // root pointer, struct and data pointer: rebuilt each time
+    static const std::string what = "socket";
     sgn::detail::SegmentBuilder builder(reinterpret_cast<std::byte*>(buffer_.data()),
-                                        buffer_.size() * sizeof(capnp::word), "socket");
+                                        buffer_.size() * sizeof(capnp::word), &what);
     auto data = builder.initRoot<sgn::schema::Bytes>().initData(static_cast<unsigned>(bytes));
     fill(reinterpret_cast<std::byte*>(data.begin()));
     capnp::writeMessageToFd(fd_, builder);

@@ -156,15 +156,6 @@ TEST(Frame, PoolKeepsAtMostItsLimit) {
   EXPECT_EQ(pool->pooled(), 1u);
 }
 
-TEST(Frame, BuffersOutliveTheirPool) {
-  auto pool = HeapFramePool::create(4);
-  FrameWriter writer = pool->loan(64, "src:out");
-  writer.init<schema::Bytes>().initData(8);
-  Frame frame = writer.finish();
-  pool.reset();  // the frame is still readable, and frees its buffer when it goes
-  EXPECT_EQ(frame.read<schema::Bytes>()->getData().size(), 8u);
-}
-
 TEST(Frame, BuffersComeBackFromOtherThreads) {
   auto pool = HeapFramePool::create(64);
   std::vector<Frame> frames;
@@ -271,6 +262,28 @@ TEST(Frame, UnpooledHeapFrame) {
   writer.init<schema::Bytes>().initData(100);
   Frame frame = writer.finish();
   EXPECT_EQ(frame.read<schema::Bytes>()->getData().size(), 100u);
+}
+
+TEST(Frame, OnlyMessagesBuiltInPlaceSkipBoundsChecks) {
+  auto pool = HeapFramePool::create(4);
+  FrameWriter built = pool->loan(128, "src:out");
+  built.init<schema::Bytes>().initData(16);
+  const Frame frame = built.finish();
+  EXPECT_TRUE(frame.header().flags & kFrameBuiltInPlace);
+
+  // A copied message (a file, a socket) is checked even if its producer claims otherwise.
+  FrameWriter copied = pool->loan(128, "file:out");
+  copied.copy_message(frame.payload(), frame.header().message_bytes, frame.header().schema_id);
+  const Frame copy = copied.finish(kFrameBuiltInPlace);
+  EXPECT_FALSE(copy.header().flags & kFrameBuiltInPlace);
+  EXPECT_EQ(copy.read<schema::Bytes>()->getData().size(), 16u);
+
+  // A root pointer to a struct far beyond the segment: the checked read refuses it.
+  alignas(8) std::uint64_t bad[2] = {0x0001'0000'0100'0000ull, 0};  // struct at +1 Mi words
+  FrameWriter corrupt = pool->loan(128, "file:out");
+  corrupt.copy_message(reinterpret_cast<const std::byte*>(bad), sizeof bad, schema_type<schema::Bytes>().id);
+  const Frame broken = corrupt.finish();
+  EXPECT_ANY_THROW(broken.read<schema::Bytes>()->getData());
 }
 
 TEST(Frame, SchemaNames) {

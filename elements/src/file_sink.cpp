@@ -33,7 +33,7 @@ void FileSink::run(WorkerContext& ctx) {
     auto header = stored.initHeader();
     header.setSequence(h.sequence);
     header.setTimestampNs(h.timestamp_ns);
-    header.setFlags(h.flags);
+    header.setFlags(h.flags & (kFrameEos | kFrameGap));  // stream flags only, not how it was built
     header.setSchemaId(h.schema_id);
     header.setMessageBytes(h.message_bytes);
     if (!frame->gap()) {

@@ -110,6 +110,8 @@ StepResult step_transform(Node& node, const TransformFn& transform) {
   return StepResult::Done;
 }
 
+const std::string& input_what(const Node& node, std::size_t index) noexcept { return node.inputs[index].what; }
+
 StepResult step_sink(Node& node, const ConsumeFn& consume) {
   Frame in;
   if (!node.pop(0, in)) return node.inputs[0].ended ? StepResult::Done : StepResult::WaitInput;

@@ -57,7 +57,7 @@ capnp::ReaderOptions reader_options_for(std::size_t message_bytes) noexcept {
   return options;
 }
 
-void check_schema(const FrameHeader& header, const SchemaType& expected, const std::string& what) {
+void check_schema(const FrameHeader& header, const SchemaType& expected, std::string_view what) {
   if (header.flags & (kFrameEos | kFrameGap)) {
     throw FrameError(fmt::format("{}: frame {} is {} and has no payload to read as {}", what,
                                  header.sequence, (header.flags & kFrameEos) ? "EOS" : "a gap",
@@ -87,7 +87,9 @@ FrameWriter::FrameWriter(FrameWriter&& other) noexcept
       copied_bytes_(std::exchange(other.copied_bytes_, 0)),
       stale_bytes_(std::exchange(other.stale_bytes_, 0)),
       skip_zeroing_(other.skip_zeroing_),
-      what_(std::move(other.what_)) {}
+      what_(std::move(other.what_)) {
+  if (builder_) builder_->rename(&what_);
+}
 
 FrameWriter& FrameWriter::operator=(FrameWriter&& other) noexcept {
   if (this != &other) {
@@ -98,6 +100,7 @@ FrameWriter& FrameWriter::operator=(FrameWriter&& other) noexcept {
     stale_bytes_ = std::exchange(other.stale_bytes_, 0);
     skip_zeroing_ = other.skip_zeroing_;
     what_ = std::move(other.what_);
+    if (builder_) builder_->rename(&what_);
   }
   return *this;
 }
@@ -130,7 +133,7 @@ capnp::MessageBuilder& FrameWriter::message() {
       std::memset(storage_->payload(), 0, zero);
       if (zero == stale_bytes_) stale_bytes_ = 0;
     }
-    builder_ = std::make_unique<detail::SegmentBuilder>(storage_->payload(), storage_->capacity(), what_);
+    builder_ = std::make_unique<detail::SegmentBuilder>(storage_->payload(), storage_->capacity(), &what_);
   }
   return *builder_;
 }
@@ -153,12 +156,13 @@ Frame FrameWriter::finish(std::uint32_t flags) {
   const std::size_t used = builder_ ? builder_->used_bytes() : copied_bytes_;
   copied_bytes_ = 0;
   storage_->set_dirty_bytes(std::max(used, stale_bytes_));
-  h.flags = flags;
+  h.flags = flags & ~kFrameBuiltInPlace;
   if (flags & (kFrameEos | kFrameGap)) {
     h.message_bytes = 0;
     h.schema_id = 0;
   } else {
     h.message_bytes = used;
+    if (builder_ && used > 0) h.flags |= kFrameBuiltInPlace;
   }
   builder_.reset();
   return Frame(std::exchange(storage_, nullptr));

@@ -93,7 +93,12 @@ bool Node::pop(std::size_t index, Frame& out) {
       control_.sink_frames.fetch_add(1, std::memory_order_relaxed);
       control_.sink_bytes.fetch_add(h.message_bytes, std::memory_order_relaxed);
     }
-    latency_.record(monotonic_ns() - h.timestamp_ns);
+    // One clock read per 10 us of stream time at most: every frame of a slow stream,
+    // an even sample of a fast one (the source's timestamps pace it, for free).
+    if (h.timestamp_ns - last_latency_sample_ns_ >= kLatencySampleSpacingNs || h.timestamp_ns < last_latency_sample_ns_) {
+      last_latency_sample_ns_ = h.timestamp_ns;
+      latency_.record(monotonic_ns() - h.timestamp_ns);
+    }
   }
   return true;
 }

@@ -2,14 +2,40 @@
 
 #include <fmt/format.h>
 
+#include <array>
+#include <new>
+
 #include "sgn/error.hpp"
 
 namespace sgn::detail {
+namespace {
+// A few freed builders per thread: a writer is usually finished on the thread that
+// loaned it, so the next frame's builder comes from here.
+struct BuilderCache {
+  std::array<void*, 4> blocks{};
+  std::size_t count = 0;
+  ~BuilderCache() {
+    for (std::size_t i = 0; i < count; ++i) ::operator delete(blocks[i]);
+  }
+};
+thread_local BuilderCache cache;
+}  // namespace
 
-SegmentBuilder::SegmentBuilder(std::byte* space, std::size_t bytes, std::string what)
-    : space_(reinterpret_cast<capnp::word*>(space)),
-      words_(bytes / sizeof(capnp::word)),
-      what_(std::move(what)) {}
+void* SegmentBuilder::operator new(std::size_t bytes) {
+  if (bytes == sizeof(SegmentBuilder) && cache.count > 0) return cache.blocks[--cache.count];
+  return ::operator new(bytes);
+}
+
+void SegmentBuilder::operator delete(void* block) noexcept {
+  if (block && cache.count < cache.blocks.size()) {
+    cache.blocks[cache.count++] = block;
+    return;
+  }
+  ::operator delete(block);
+}
+
+SegmentBuilder::SegmentBuilder(std::byte* space, std::size_t bytes, const std::string* what)
+    : space_(reinterpret_cast<capnp::word*>(space)), words_(bytes / sizeof(capnp::word)), what_(what) {}
 
 kj::ArrayPtr<capnp::word> SegmentBuilder::allocateSegment(capnp::uint minimumSize) {
   if (handed_out_ || minimumSize > words_) {
@@ -17,7 +43,7 @@ kj::ArrayPtr<capnp::word> SegmentBuilder::allocateSegment(capnp::uint minimumSiz
     throw FrameError(fmt::format(
         "{}: message outgrew its frame of {} bytes ({} bytes used, {} more needed); "
         "raise the element's max_output_bytes",
-        what_, words_ * sizeof(capnp::word), used,
+        *what_, words_ * sizeof(capnp::word), used,
         static_cast<std::size_t>(minimumSize) * sizeof(capnp::word)));
   }
   handed_out_ = true;

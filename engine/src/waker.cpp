@@ -10,6 +10,16 @@ namespace {
 constexpr int kSpinRounds = 2000;  // ~a few us: covers a producer on the other core
 
 inline void cpu_relax() noexcept { __builtin_ia32_pause(); }
+
+// A full barrier (StoreLoad). On x86-64 a locked no-op on the stack costs a fraction
+// of MFENCE and orders the same (it is what the Linux kernel's smp_mb() does there).
+inline void full_barrier() noexcept {
+#if defined(__x86_64__)
+  asm volatile("lock orl $0, (%%rsp)" ::: "memory", "cc");
+#else
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+#endif
+}
 }  // namespace
 
 // The announcement (an RMW, a full barrier) comes before the epoch is read and the
@@ -39,7 +49,7 @@ bool Waker::Ticket::wait(std::chrono::nanoseconds timeout) noexcept {
 }
 
 void Waker::notify() noexcept {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
+  full_barrier();
   if (waiting_.load(std::memory_order_relaxed) == 0) return;
   epoch_.fetch_add(1, std::memory_order_seq_cst);
   if (sleepers_.load(std::memory_order_seq_cst) != 0) {

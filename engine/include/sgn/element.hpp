@@ -134,6 +134,8 @@ using TransformFn = std::function<Flow(const Frame& in, OutputLoan& out, Context
 StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, const BuildFn& build);
 StepResult step_transform(Node& node, const TransformFn& transform);
 StepResult step_sink(Node& node, const ConsumeFn& consume);
+/// "element:pad" of input `index`, for messages about the frames read there.
+const std::string& input_what(const Node& node, std::size_t index) noexcept;
 }  // namespace detail
 
 /// A source: one output pad "out" carrying Out. Override produce().
@@ -179,8 +181,8 @@ class Transform : public Element {
 
  private:
   detail::StepResult step(detail::Node& node) final {
-    return detail::step_transform(node, [this](const Frame& in, detail::OutputLoan& out, Context& ctx) {
-      auto view = in.read<In>(name() + ":in");
+    return detail::step_transform(node, [this, &node](const Frame& in, detail::OutputLoan& out, Context& ctx) {
+      auto view = in.read<In>(detail::input_what(node, 0));
       FrameWriter& writer = out.loan(max_output_bytes(view.get()), overwrites_output());
       return process(view.get(), writer.init<Out>(), ctx);
     });
@@ -201,12 +203,12 @@ class Sink : public Element {
 
  private:
   detail::StepResult step(detail::Node& node) final {
-    return detail::step_sink(node, [this](const Frame& in, Context& ctx) {
+    return detail::step_sink(node, [this, &node](const Frame& in, Context& ctx) {
       if (in.gap()) {
         gap(in.header(), ctx);
         return Flow::Ok;
       }
-      auto view = in.read<In>(name() + ":in");
+      auto view = in.read<In>(detail::input_what(node, 0));
       return consume(view.get(), ctx);
     });
   }

@@ -8,7 +8,9 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "sgn/schema_type.hpp"
 
@@ -18,6 +20,10 @@ namespace sgn {
 enum FrameFlag : std::uint32_t {
   kFrameEos = 1u << 0,  ///< end of stream: no payload, nothing follows on this pad
   kFrameGap = 1u << 1,  ///< a gap in the stream: header only, no payload
+  /// Set by FrameWriter::finish() (never taken from its caller) when a Cap'n Proto
+  /// builder of this program built the payload in place: one segment, no far
+  /// pointers, so readers skip bounds checks. Copied messages are validated.
+  kFrameBuiltInPlace = 1u << 2,
 };
 
 /// The fixed header at the start of every frame's storage.
@@ -71,7 +77,7 @@ class FrameStorage {
 template <class T>
 class FrameView {
  public:
-  FrameView(const FrameHeader& header, const std::byte* payload, const std::string& what);
+  FrameView(const FrameHeader& header, const std::byte* payload, std::string_view what);
   FrameView(const FrameView&) = delete;
   FrameView& operator=(const FrameView&) = delete;
   typename T::Reader get() const { return root_; }
@@ -80,14 +86,14 @@ class FrameView {
 
  private:
   kj::ArrayPtr<const capnp::word> segments_[1];
-  capnp::SegmentArrayMessageReader message_;
+  std::optional<capnp::SegmentArrayMessageReader> checked_;  // only for messages not built in place
   typename T::Reader root_;
 };
 
 namespace detail {
 capnp::ReaderOptions reader_options_for(std::size_t message_bytes) noexcept;
 /// Throws TypeMismatchError when `header` does not carry `expected`.
-void check_schema(const FrameHeader& header, const SchemaType& expected, const std::string& what);
+void check_schema(const FrameHeader& header, const SchemaType& expected, std::string_view what);
 }  // namespace detail
 
 /// A published frame: an immutable, shared handle (copying it shares the storage).
@@ -122,7 +128,7 @@ class Frame {
   /// Reads the payload as T in place. Throws TypeMismatchError if it is another type,
   /// or FrameError for an EOS or gap frame (they carry no payload).
   template <class T>
-  FrameView<T> read(const std::string& what = "frame") const {
+  FrameView<T> read(std::string_view what = "frame") const {
     return FrameView<T>(header(), payload(), what);
   }
 
@@ -187,12 +193,17 @@ class FrameWriter {
 };
 
 template <class T>
-FrameView<T>::FrameView(const FrameHeader& header, const std::byte* payload, const std::string& what)
-    : segments_{(detail::check_schema(header, schema_type<T>(), what),
-                 kj::ArrayPtr<const capnp::word>(reinterpret_cast<const capnp::word*>(payload),
-                                                 header.message_bytes / sizeof(capnp::word)))},
-      message_(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>>(segments_, 1),
-               detail::reader_options_for(header.message_bytes)),
-      root_(message_.getRoot<T>()) {}
+FrameView<T>::FrameView(const FrameHeader& header, const std::byte* payload, std::string_view what) {
+  detail::check_schema(header, schema_type<T>(), what);
+  const auto* words = reinterpret_cast<const capnp::word*>(payload);
+  if (header.flags & kFrameBuiltInPlace) {
+    root_ = capnp::readMessageUnchecked<T>(words);
+    return;
+  }
+  segments_[0] = kj::ArrayPtr<const capnp::word>(words, header.message_bytes / sizeof(capnp::word));
+  checked_.emplace(kj::ArrayPtr<const kj::ArrayPtr<const capnp::word>>(segments_, 1),
+                   detail::reader_options_for(header.message_bytes));
+  root_ = checked_->template getRoot<T>();
+}
 
 }  // namespace sgn

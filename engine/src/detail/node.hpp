@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -127,6 +128,8 @@ class Node {
 
   std::uint64_t frames_in_ = 0, frames_out_ = 0, bytes_in_ = 0, bytes_out_ = 0, gaps_ = 0,
                 discarded_ = 0;
+  static constexpr std::int64_t kLatencySampleSpacingNs = 10'000;
+  std::int64_t last_latency_sample_ns_ = INT64_MIN / 2;
   LatencyHistogram latency_;
 };
 

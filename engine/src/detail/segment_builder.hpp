@@ -12,17 +12,23 @@ namespace sgn::detail {
 
 class SegmentBuilder final : public capnp::MessageBuilder {
  public:
-  /// `space` must be 8-byte aligned and zeroed; `what` names the pad in errors.
-  SegmentBuilder(std::byte* space, std::size_t bytes, std::string what);
+  /// `space` must be 8-byte aligned and zeroed; `*what` names the pad in errors and
+  /// must outlive the builder (rename() follows it when its owner moves).
+  SegmentBuilder(std::byte* space, std::size_t bytes, const std::string* what);
   kj::ArrayPtr<capnp::word> allocateSegment(capnp::uint minimumSize) override;
   /// Bytes of the segment the message uses so far.
   std::size_t used_bytes();
+  void rename(const std::string* what) noexcept { what_ = what; }
+
+  // One per frame built: recycled per thread instead of going through malloc.
+  static void* operator new(std::size_t bytes);
+  static void operator delete(void* block) noexcept;
 
  private:
   capnp::word* space_;
   std::size_t words_;
   bool handed_out_ = false;
-  std::string what_;
+  const std::string* what_;
 };
 
 }  // namespace sgn::detail
