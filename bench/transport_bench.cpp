@@ -65,13 +65,14 @@ Measured run_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, b
          {"touch", t},
          {"interval_us", std::to_string(interval_us)},
          {"report", src_path}});
+  const std::string latency = interval_us > 0 ? "true" : "false";
   if (round_trip) {
-    p.add("bench-ack", "echo", {{"touch", t}, {"report", mid_path}}, placement);
-    p.add("bench-sink", "sink", {{"report", sink_path}},
+    p.add("bench-ack", "echo", {{"touch", t}, {"latency", latency}, {"report", mid_path}}, placement);
+    p.add("bench-sink", "sink", {{"latency", latency}, {"report", sink_path}},
           interval_us > 0 ? std::optional(sgn::Placement::Thread) : std::nullopt);
     p.link("src", "echo").link("echo", "sink");
   } else {
-    p.add("bench-sink", "sink", {{"touch", t}, {"report", sink_path}}, placement);
+    p.add("bench-sink", "sink", {{"touch", t}, {"latency", latency}, {"report", sink_path}}, placement);
     p.link("src", "sink");
   }
   const sgn::RunReport run = p.run();
@@ -142,25 +143,26 @@ struct WorkerSide {
 
 /// Receiver bookkeeping shared by the raw-iox and socket helpers.
 struct WorkerTally {
+  explicit WorkerTally(std::uint64_t frames) : expected(frames) {}
+  std::uint64_t expected;  // phase-1 frames: the clock is read at the first and the last
   WorkerSide side;
   double cpu_first = 0;
   bool phase2 = false;
   sgn::LatencyHistogram latency;
   void arrive(const WireHeader& h) {
-    const std::int64_t now = now_ns();
     if (h.flags & kPhase2) {
       if (!phase2) {
         phase2 = true;
         side.cpu = cpu_self() - cpu_first;
       }
-      latency.record(now - h.ts);
+      latency.record(now_ns() - h.ts);
       return;
     }
     if (side.frames++ == 0) {
-      side.first_ns = now;
+      side.first_ns = side.last_ns = now_ns();
       cpu_first = cpu_self();
     }
-    side.last_ns = now;
+    if (h.seq + 1 == expected) side.last_ns = now_ns();
   }
   std::string finish() {
     if (!phase2) side.cpu = cpu_self() - cpu_first;
@@ -299,7 +301,8 @@ Measured bench_raw_iox(bool round_trip, std::int64_t size, bool touch) {
   const std::uint64_t window = window_for(size);
   iox::popo::UntypedPublisher pub(raw_service(instance, "data"), raw_pub());
   iox::popo::UntypedSubscriber acks(raw_service(instance, "ack"), raw_sub(256));
-  Helper helper({"raw-iox", instance, std::to_string(size), touch ? "1" : "0", std::to_string(window)});
+  Helper helper({"raw-iox", instance, std::to_string(size), touch ? "1" : "0", std::to_string(window),
+                 std::to_string(frames_for(size))});
   if (!wait_connected([&] {
         return pub.hasSubscribers() && acks.getSubscriptionState() == iox::SubscribeState::SUBSCRIBED;
       })) {
@@ -332,10 +335,11 @@ int raw_iox_helper(const std::vector<std::string>& args) {
   const std::string instance = args.at(1);
   const bool touch = args.at(3) == "1";
   const std::uint64_t window = std::stoull(args.at(4));
+  const std::uint64_t frames = std::stoull(args.at(5));
   sgn::detail::ProcessRuntime::instance().ensure_worker();
   iox::popo::UntypedSubscriber data(raw_service(instance, "data"), raw_sub(window));
   iox::popo::UntypedPublisher acks(raw_service(instance, "ack"), raw_pub());
-  WorkerTally tally;
+  WorkerTally tally(frames);
   for (;;) {
     const void* p = raw_take(data);
     WireHeader h;
@@ -406,7 +410,7 @@ class SocketReceiver {
 Measured bench_socket(bool round_trip, std::int64_t size, bool touch) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) throw std::runtime_error("socketpair failed");
-  Helper helper({"socket", std::to_string(size), touch ? "1" : "0"}, sv[1]);
+  Helper helper({"socket", std::to_string(size), touch ? "1" : "0", std::to_string(frames_for(size))}, sv[1]);
   ::close(sv[1]);
   const int fd = sv[0];
   const auto bytes = static_cast<std::size_t>(std::max<std::int64_t>(size, sizeof(WireHeader)));
@@ -436,10 +440,11 @@ Measured bench_socket(bool round_trip, std::int64_t size, bool touch) {
 int socket_helper(const std::vector<std::string>& args) {
   const auto size = static_cast<std::size_t>(std::stoll(args.at(1)));
   const bool touch = args.at(2) == "1";
+  const std::uint64_t frames = std::stoull(args.at(3));
   const int fd = 3;
   SocketReceiver receiver(fd, std::max<std::size_t>(size, sizeof(WireHeader)));
   SocketSender sender(fd, 64);
-  WorkerTally tally;
+  WorkerTally tally(frames);
   for (bool eos = false; !eos;) {
     WireHeader h{};
     receiver.receive([&](const std::byte* p, std::size_t n) {

@@ -20,8 +20,10 @@ struct HeapFramePool::Core {
   explicit Core(std::size_t max) : max_pooled(max) {}
   const std::size_t max_pooled;
   std::atomic<std::size_t> refs{1};
-  std::vector<Storage*> idle;            // the owner's; only loan() and the destructor touch it
-  std::atomic<Storage*> returned{nullptr};  // push-only stack of recycled buffers, or closed()
+  std::vector<Storage*> idle;  // the owner's; only loan() and the destructor touch it
+  // Push-only stack of recycled buffers, or closed(); on its own cache line, since
+  // consumers on other threads write it while the owner reads `idle`.
+  alignas(64) std::atomic<Storage*> returned{nullptr};
 
   static Storage* closed() noexcept { return reinterpret_cast<Storage*>(alignof(Storage*)); }
   void unref() noexcept {
@@ -29,7 +31,9 @@ struct HeapFramePool::Core {
   }
 };
 
-class HeapFramePool::Storage final : public FrameStorage {
+// Cache-line aligned: a buffer's header and count, written by one thread, never share
+// a line with another buffer's in use on another thread.
+class alignas(64) HeapFramePool::Storage final : public FrameStorage {
  public:
   Storage(Core& core, std::size_t capacity)
       : capacity_(capacity), data_(static_cast<std::byte*>(std::calloc(capacity ? capacity : 8, 1))), core_(core) {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <optional>
 #include <thread>
 
 #include "detail/heap_frame_pool.hpp"
@@ -249,8 +250,12 @@ RunReport execute(Pipeline::Impl& impl) {
   auto everything_done = [&] {
     return main_nodes_finished(*state) && all_workers_done(*state) && (!group || group->all_exited());
   };
+  // After a few idle passes the main thread announces itself as a waiter, looks at
+  // everything once more, and only then sleeps (so no notify is lost, and none costs
+  // anything while frames flow).
+  std::optional<Waker::Ticket> ticket;
+  int idle_passes = 0;
   while (!control.failed.load() && !control.stop_requested.load()) {
-    Waker::Ticket ticket = control.main_waker->prepare_wait();  // before looking at anything
     const bool moved = step_main_nodes(*state);
     if (group) group->poll();
     progress_ticker.tick();
@@ -276,8 +281,20 @@ RunReport execute(Pipeline::Impl& impl) {
       }
       break;
     }
-    if (!moved) ticket.wait(kIdleWait);
+    if (moved) {
+      ticket.reset();
+      idle_passes = 0;
+    } else if (ticket) {
+      ticket->wait(kIdleWait);
+      ticket.reset();
+      idle_passes = 0;
+    } else if (++idle_passes >= Waker::kPollsBeforeAnnouncing) {
+      ticket.emplace(*control.main_waker);
+    } else {
+      Waker::relax();
+    }
   }
+  ticket.reset();
 
   // Teardown: stop whatever still runs, wait for workers up to the join timeout.
   const bool drained = everything_done() && !control.failed.load();
@@ -287,9 +304,9 @@ RunReport execute(Pipeline::Impl& impl) {
   }
   const auto join_deadline = std::chrono::steady_clock::now() + join_timeout;
   while (!all_workers_done(*state) && std::chrono::steady_clock::now() < join_deadline) {
-    Waker::Ticket ticket = control.main_waker->prepare_wait();
+    Waker::Ticket joining = control.main_waker->prepare_wait();
     if (all_workers_done(*state)) break;
-    ticket.wait(std::chrono::milliseconds(10));
+    joining.wait(std::chrono::milliseconds(10));
   }
   std::vector<const Node*> stuck;
   for (auto& worker : state->workers) {

@@ -7,9 +7,12 @@ namespace sgn::detail {
 SpscChannel::SpscChannel(std::size_t capacity)
     : capacity_(capacity),
       mask_(std::bit_ceil(capacity) - 1),
-      slots_(std::make_unique<Frame[]>(std::bit_ceil(capacity))) {}
+      slots_(std::make_unique<FrameStorage*[]>(std::bit_ceil(capacity))) {}
 
-SpscChannel::~SpscChannel() = default;
+SpscChannel::~SpscChannel() {
+  const std::size_t tail = tail_.load(std::memory_order_acquire);
+  for (std::size_t i = head_.load(std::memory_order_relaxed); i != tail; ++i) Frame dropped(slots_[i & mask_]);
+}
 
 bool SpscChannel::has_space() const noexcept {
   return tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire) < capacity_;
@@ -21,7 +24,7 @@ bool SpscChannel::try_push(Frame& frame) {
     cached_head_ = head_.load(std::memory_order_acquire);
     if (tail - cached_head_ >= capacity_) return false;
   }
-  slots_[tail & mask_] = std::move(frame);
+  slots_[tail & mask_] = frame.release();
   tail_.store(tail + 1, std::memory_order_release);
   if (consumer_) consumer_->notify();
   return true;
@@ -33,7 +36,7 @@ bool SpscChannel::try_pop(Frame& out) {
     cached_tail_ = tail_.load(std::memory_order_acquire);
     if (head == cached_tail_) return false;
   }
-  out = std::move(slots_[head & mask_]);
+  out = Frame(slots_[head & mask_]);
   head_.store(head + 1, std::memory_order_release);
   if (producer_) producer_->notify();
   return true;

@@ -9,8 +9,6 @@ namespace sgn::detail {
 namespace {
 constexpr int kSpinRounds = 2000;  // ~a few us: covers a producer on the other core
 
-inline void cpu_relax() noexcept { __builtin_ia32_pause(); }
-
 // A full barrier (StoreLoad). On x86-64 a locked no-op on the stack costs a fraction
 // of MFENCE and orders the same (it is what the Linux kernel's smp_mb() does there).
 inline void full_barrier() noexcept {
@@ -36,7 +34,7 @@ bool Waker::Ticket::wait(std::chrono::nanoseconds timeout) noexcept {
   auto& epoch = waker_.epoch_;
   for (int i = 0; i < kSpinRounds; ++i) {
     if (epoch.load(std::memory_order_acquire) != seen_) return true;
-    cpu_relax();
+    Waker::relax();
   }
   waker_.sleepers_.fetch_add(1, std::memory_order_seq_cst);
   if (epoch.load(std::memory_order_seq_cst) == seen_) {

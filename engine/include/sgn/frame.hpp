@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "sgn/schema_type.hpp"
 
@@ -122,6 +123,9 @@ class Frame {
   std::size_t capacity() const noexcept { return storage_->capacity(); }
   /// The storage behind the frame (transports use it to publish without a copy).
   const FrameStorage* storage() const noexcept { return storage_; }
+  /// Gives up this handle's reference without dropping it (transports that queue
+  /// storage pointers); `Frame(storage)` takes it back.
+  FrameStorage* release() noexcept { return std::exchange(storage_, nullptr); }
   /// No other handle shares this frame.
   bool unique() const noexcept { return storage_ && storage_->ref_count() == 1; }
 

@@ -20,16 +20,19 @@
 
 namespace sgn::detail {
 
-/// State shared by every node of one run.
+/// State shared by every node of one run. Read-mostly flags, per-frame counters and
+/// the main waker sit on separate cache lines: a sink counting frames must not make
+/// every worker's look at the flags miss.
 struct RunControl {
-  std::atomic<bool> eos_requested{false};   // sources end with EOS, the pipeline drains
+  static constexpr std::size_t kLine = 64;
+  alignas(kLine) std::atomic<bool> eos_requested{false};  // sources end with EOS, the pipeline drains
   std::atomic<bool> stop_requested{false};  // everything ends now
   std::atomic<bool> failed{false};
   std::atomic<bool> interrupted{false};     // a signal or a request from outside asked to end
-  std::atomic<std::uint64_t> sink_frames{0};  // data frames into sinks of this process (Progress)
+  alignas(kLine) std::atomic<std::uint64_t> sink_frames{0};  // data frames into sinks of this process (Progress)
   std::atomic<std::uint64_t> sink_bytes{0};
-  Waker local_main_waker;
-  Waker* main_waker = &local_main_waker;  // in process mode: the main process's shared waker
+  alignas(kLine) Waker local_main_waker;
+  alignas(kLine) Waker* main_waker = &local_main_waker;  // in process mode: the main process's shared waker
   std::vector<Waker*> all_wakers;  // fixed before run starts; notified on requests
   std::function<void()> poll_commands;  // a worker process reads its control topic here
   void notify_all() noexcept {

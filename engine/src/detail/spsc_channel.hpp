@@ -33,7 +33,10 @@ class SpscChannel final : public FrameChannel {
   static constexpr std::size_t kLine = 64;
   const std::size_t capacity_;
   const std::size_t mask_;
-  std::unique_ptr<Frame[]> slots_;
+  // Storage pointers, each owning one reference while queued. The consumer only
+  // reads a slot (never clears it), so the producer's line of slots is not pulled
+  // back and forth for every frame.
+  std::unique_ptr<FrameStorage*[]> slots_;
   Waker* consumer_ = nullptr;
   Waker* producer_ = nullptr;
   alignas(kLine) std::atomic<std::size_t> head_{0};  // next to pop (consumer writes)

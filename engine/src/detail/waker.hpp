@@ -34,12 +34,20 @@ class Waker {
   /// Announces a waiter: check the condition after this, then wait on the ticket.
   Ticket prepare_wait() noexcept { return Ticket(*this); }
 
-  /// Returns at once when `ready()` holds; otherwise announces a waiter, checks
-  /// `ready()` once more and sleeps until notified or `timeout`. Returns the last
-  /// result of `ready()` (false after a sleep: the caller looks again).
+  /// Idle looks a waiter takes before announcing itself: while a stream flows, the
+  /// next frame usually arrives within them, and its producer's notify() stays cheap.
+  static constexpr int kPollsBeforeAnnouncing = 64;
+  static void relax() noexcept { __builtin_ia32_pause(); }
+
+  /// Returns as soon as `ready()` holds; after kPollsBeforeAnnouncing failed looks,
+  /// announces a waiter, checks `ready()` once more and sleeps until notified or
+  /// `timeout`. Returns the last result of `ready()` (false after a sleep: look again).
   template <class Ready>
   bool wait_unless(Ready ready, std::chrono::nanoseconds timeout) {
-    if (ready()) return true;
+    for (int i = 0; i < kPollsBeforeAnnouncing; ++i) {
+      if (ready()) return true;
+      relax();
+    }
     Ticket ticket = prepare_wait();
     if (ready()) return true;
     ticket.wait(timeout);
