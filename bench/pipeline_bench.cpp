@@ -39,12 +39,7 @@ void bm_pipeline(benchmark::State& state, sgn::Placement placement) {
   const std::uint64_t frames =
       g_smoke ? 20 : static_cast<std::uint64_t>(std::max<std::int64_t>(8'000'000 / samples / workers, 50));
   for (auto _ : state) {
-    // queue_maxsize 8: with the default (100) the credit windows of N+1 links drawing on
-    // one mempool (16 chunks each from the 64 of 1 MiB) exceed it at N = 4, and the
-    // pipeline deadlocks (every producer waiting for a chunk): see bench/ANALYSIS.md.
-    sgn::PipelineOptions options;
-    options.queue_maxsize = 8;
-    sgn::Pipeline p(options);
+    sgn::Pipeline p;  // default options: the engine sizes each link's window to its mempool
     p.add("sine-source", "src",
           {{"rate", "16384"}, {"channels", "1"}, {"samples", std::to_string(samples)},
            {"frames", std::to_string(frames)}, {"noise", "0"}});

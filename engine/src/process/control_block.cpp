@@ -37,10 +37,14 @@ ControlBlock ControlBlock::open(const std::string& name) {
   return block;
 }
 
-Waker& ControlBlock::waker(std::uint32_t node) const {
+SharedWaker& ControlBlock::slot(std::uint32_t node) const {
   auto* base = static_cast<std::byte*>(segment_.data()) + kHeaderBytes;
-  return std::launder(reinterpret_cast<SharedWaker*>(base + node * sizeof(SharedWaker)))->waker;
+  return *std::launder(reinterpret_cast<SharedWaker*>(base + node * sizeof(SharedWaker)));
 }
+
+Waker& ControlBlock::waker(std::uint32_t node) const { return slot(node).waker; }
+
+std::atomic<std::uint32_t>& ControlBlock::commands(std::uint32_t node) const { return slot(node).commands; }
 
 LinkCounters& ControlBlock::link(std::uint32_t index) const {
   auto* base = static_cast<std::byte*>(segment_.data()) + kHeaderBytes + nodes() * sizeof(SharedWaker);

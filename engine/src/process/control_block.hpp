@@ -21,6 +21,7 @@ struct alignas(64) LinkCounters {
 
 struct alignas(64) SharedWaker {
   Waker waker;
+  std::atomic<std::uint32_t> commands{0};  // set by main after it publishes a command for this node
 };
 
 class ControlBlock {
@@ -30,6 +31,8 @@ class ControlBlock {
   static ControlBlock open(const std::string& name);
 
   Waker& waker(std::uint32_t node) const;
+  /// Non-zero when main published a command the node's worker has not polled yet.
+  std::atomic<std::uint32_t>& commands(std::uint32_t node) const;
   LinkCounters& link(std::uint32_t index) const;
   std::uint32_t nodes() const noexcept { return header()->nodes; }
   std::uint32_t links() const noexcept { return header()->links; }
@@ -43,6 +46,7 @@ class ControlBlock {
   };
   static constexpr std::uint64_t kMagic = 0x73676e2d63746c31;  // "sgn-ctl1"
   static std::size_t bytes_for(std::uint32_t nodes, std::uint32_t links);
+  SharedWaker& slot(std::uint32_t node) const;
   Header* header() const noexcept { return static_cast<Header*>(segment_.data()); }
   ShmSegment segment_;
 };

@@ -241,7 +241,10 @@ void ProcessGroup::send(schema::Command::Which command) {
       case schema::Command::START: c.setStart(); break;
     }
   });
-  for (const Worker& w : workers_) block_.waker(w.index).notify();
+  for (const Worker& w : workers_) {
+    block_.commands(w.index).store(1, std::memory_order_release);  // after the publish: polled at its next step
+    block_.waker(w.index).notify();
+  }
 }
 
 ProcessGroup::Worker* ProcessGroup::find(const std::string& element) {
@@ -258,6 +261,18 @@ void ProcessGroup::fail(Worker& worker, std::exception_ptr error) {
 }
 
 void ProcessGroup::poll() {
+  read_statuses();
+  for (Worker& w : workers_) {
+    if (!w.exited) reap(w);
+  }
+  if (!workers_.empty() && !ProcessRuntime::instance().roudi().alive() && !control_.failed.load()) {
+    errors_.push_back(std::make_exception_ptr(Error("RouDi died while the pipeline ran; shared memory is gone")));
+    error_elements_.push_back("roudi");
+    control_.failed.store(true);
+  }
+}
+
+void ProcessGroup::read_statuses() {
   status_->poll([&](capnp::MessageReader& message) {
     auto status = message.getRoot<schema::Status>();
     Worker* w = find(status.getElement());
@@ -288,19 +303,13 @@ void ProcessGroup::poll() {
       }
     }
   });
-  for (Worker& w : workers_) {
-    if (!w.exited) reap(w);
-  }
-  if (!workers_.empty() && !ProcessRuntime::instance().roudi().alive() && !control_.failed.load()) {
-    errors_.push_back(std::make_exception_ptr(Error("RouDi died while the pipeline ran; shared memory is gone")));
-    error_elements_.push_back("roudi");
-    control_.failed.store(true);
-  }
 }
 
 void ProcessGroup::reap(Worker& w) {
   if (::waitpid(w.pid, &w.wait_status, WNOHANG) != w.pid) return;
   w.exited = true;
+  // Its last status (published before it exited) may have arrived after the last read.
+  if (!w.terminated) read_statuses();
   if (WIFSIGNALED(w.wait_status)) ProcessRuntime::instance().note_unclean_exit(w.pid);
   const bool clean = WIFEXITED(w.wait_status) && WEXITSTATUS(w.wait_status) == 0 && w.terminated;
   const bool reported = std::find(error_elements_.begin(), error_elements_.end(), w.node->name()) != error_elements_.end();

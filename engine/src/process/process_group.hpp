@@ -68,6 +68,8 @@ class ProcessGroup {
   };
   Worker* find(const std::string& element);
   void reap(Worker& worker);
+  /// Reads every queued Status message (ready, EOS, terminated with counters, errors).
+  void read_statuses();
   void fail(Worker& worker, std::exception_ptr error);
   void send(schema::Command::Which command);
   void watch_exits();

@@ -162,15 +162,15 @@ int run_worker(int spec_fd) {
     if (!control.stop_requested.load()) {
       node->start();
       bool done = false;
-      unsigned busy_steps = 0;
+      std::atomic<std::uint32_t>& commands_flag = block.commands(spec.getNodeIndex());
       auto moved = [&] {
-        // A busy element still sees commands every few dozen frames.
-        if (busy_steps++ % 32 == 0) poll_commands();
+        // Main flags every command it publishes: a busy element polls only then.
+        if (commands_flag.load(std::memory_order_relaxed) != 0 && commands_flag.exchange(0, std::memory_order_acq_rel) != 0) {
+          poll_commands();
+        }
         const StepResult result = node->step();
         done = result == StepResult::Done;
-        if (done || result == StepResult::Progress) return true;
-        busy_steps = 0;  // idle: look at commands on the next step
-        return false;
+        return done || result == StepResult::Progress;
       };
       while (!done && !control.stop_requested.load(std::memory_order_relaxed)) {
         waker.wait_unless(moved, std::chrono::milliseconds(100));
