@@ -3,11 +3,12 @@
 # of its own, nothing left behind), and writes bench/RESULTS.json, bench/RESULTS.md
 # and bench/throughput.svg.
 #
-#   bench/run.sh                       # everything (about 5 minutes on 2 cores)
+#   bench/run.sh                       # everything (about 10 minutes on 2 cores)
 #   bench/run.sh --benchmark_filter=transport/sgn-process   # extra args go to sgn-bench
 #
 # BUILD_DIR (default build-bench) and JOBS (default 2) choose the build; REPETITIONS
-# (default 3) how often each benchmark runs (RESULTS.md shows medians).
+# (default 5) how often each benchmark runs (RESULTS.md shows medians: on a shared VM single
+# runs of the wake-up heavy transports swing 2-4x).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}
@@ -18,7 +19,7 @@ ninja -C "$build" -j"$jobs" sgn-bench
 
 json="$root/bench/RESULTS.json"
 SGN_LOG_LEVEL=${SGN_LOG_LEVEL:-warn} timeout --signal=KILL 900 "$root/tests/support/private_shm.sh" "$build/bench/sgn-bench" \
-  --benchmark_out="$json" --benchmark_out_format=json --benchmark_repetitions="${REPETITIONS:-3}" \
+  --benchmark_out="$json" --benchmark_out_format=json --benchmark_repetitions="${REPETITIONS:-5}" \
   --benchmark_display_aggregates_only=true "$@"
 python3 "$root/bench/report.py" "$json" --out-dir "$root/bench" --command "bench/run.sh $*"
 echo "wrote $root/bench/RESULTS.md and $root/bench/throughput.svg"

@@ -224,6 +224,7 @@ void ProcessGroup::watch_exits() {
     for (auto& fd : fds) fd.revents = 0;
     const int ready = ::poll(fds.data(), fds.size(), 50);
     if (ready > 0) {
+      exit_seen_.store(true, std::memory_order_release);
       control_.main_waker->notify();
       for (auto& fd : fds) {
         if (fd.revents) fd.fd = -1;  // reported once; the main loop reaps it
@@ -262,6 +263,11 @@ void ProcessGroup::fail(Worker& worker, std::exception_ptr error) {
 
 void ProcessGroup::poll() {
   read_statuses();
+  // Exits and RouDi's death cost system calls to look at: only when the watcher saw
+  // an exit, and every 10 ms (a flowing stream passes through here every few frames).
+  const auto now = std::chrono::steady_clock::now();
+  if (!exit_seen_.exchange(false, std::memory_order_acq_rel) && now < next_check_) return;
+  next_check_ = now + std::chrono::milliseconds(10);
   for (Worker& w : workers_) {
     if (!w.exited) reap(w);
   }

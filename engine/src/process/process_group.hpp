@@ -92,6 +92,8 @@ class ProcessGroup {
   std::vector<std::string> error_elements_;
   std::atomic<bool> watching_{false};
   std::thread watcher_;  // wakes the main loop when a worker process exits
+  std::atomic<bool> exit_seen_{false};  // set by the watcher: reap at the next poll()
+  std::chrono::steady_clock::time_point next_check_{};  // reaping and RouDi liveness, else every 10 ms
 };
 
 }  // namespace sgn::detail
