@@ -3,7 +3,7 @@
 # of its own, nothing left behind), and writes bench/RESULTS.json, bench/RESULTS.md
 # and bench/throughput.svg.
 #
-#   bench/run.sh                       # everything (about 10 minutes on 2 cores)
+#   bench/run.sh                       # everything (about 12 minutes on 2 cores)
 #   bench/run.sh --benchmark_filter=transport/sgn-process   # extra args go to sgn-bench
 #
 # BUILD_DIR (default build-bench) and JOBS (default 2) choose the build; REPETITIONS
