@@ -55,6 +55,16 @@ class Recorder {
   sgn::LatencyHistogram latency_;
 };
 
+// The properties bench-ack and bench-sink share, and the recorder they make of them.
+std::vector<sgn::PropertySpec> consumer_properties() {
+  return {sgn::property<bool>("touch", false, "read every payload byte"),
+          sgn::property<bool>("latency", false, "record every frame's latency (reads the clock per frame)"),
+          sgn::property<std::string>("report", "", "file to write the measurements to")};
+}
+Recorder consumer_recorder(const sgn::Properties& properties) {
+  return Recorder(properties.get<std::string>("report"), properties.get<bool>("latency"));
+}
+
 class BenchSource final : public sgn::Source<sgn::schema::Bytes> {
  public:
   static sgn::ElementInfo describe() {
@@ -109,14 +119,12 @@ class BenchAck final : public sgn::Transform<sgn::schema::Bytes, sgn::schema::By
   static sgn::ElementInfo describe() {
     return {"bench-ack",
             "answers every Bytes frame with a new 8-byte frame",
-            {sgn::property<bool>("touch", false, "read every payload byte"),
-             sgn::property<bool>("latency", false, "record every frame's latency (reads the clock per frame)"),
-             sgn::property<std::string>("report", "", "file to write the measurements to")}};
+            consumer_properties()};
   }
   explicit BenchAck(const sgn::ElementArgs& args)
       : Transform(args),
         touch_(properties().get<bool>("touch")),
-        recorder_(properties().get<std::string>("report"), properties().get<bool>("latency")) {}
+        recorder_(consumer_recorder(properties())) {}
   std::size_t max_output_bytes(sgn::schema::Bytes::Reader) const override { return 64; }
   sgn::Flow process(sgn::schema::Bytes::Reader in, sgn::schema::Bytes::Builder out, sgn::Context& ctx) override {
     recorder_.frame(ctx.input_header());
@@ -140,14 +148,12 @@ class BenchSink final : public sgn::Sink<sgn::schema::Bytes> {
   static sgn::ElementInfo describe() {
     return {"bench-sink",
             "consumes Bytes frames",
-            {sgn::property<bool>("touch", false, "read every payload byte"),
-             sgn::property<bool>("latency", false, "record every frame's latency (reads the clock per frame)"),
-             sgn::property<std::string>("report", "", "file to write the measurements to")}};
+            consumer_properties()};
   }
   explicit BenchSink(const sgn::ElementArgs& args)
       : Sink(args),
         touch_(properties().get<bool>("touch")),
-        recorder_(properties().get<std::string>("report"), properties().get<bool>("latency")) {}
+        recorder_(consumer_recorder(properties())) {}
   sgn::Flow consume(sgn::schema::Bytes::Reader in, sgn::Context& ctx) override {
     recorder_.frame(ctx.input_header());
     if (touch_) g_sink_value = g_sink_value + read_all(in.getData());
