@@ -120,7 +120,13 @@ int run_worker(int spec_fd) {
 
   ControlTopic commands(instance, "command", ControlTopic::Role::Subscribe);
   bool started = false;
+  // Main flags every command it publishes for this node: the topic is read only then,
+  // so a busy element's steps (and an author loop's waits) cost one load.
+  std::atomic<std::uint32_t>& commands_flag = block.commands(spec.getNodeIndex());
   auto poll_commands = [&] {
+    if (commands_flag.load(std::memory_order_relaxed) == 0 || commands_flag.exchange(0, std::memory_order_acq_rel) == 0) {
+      return;
+    }
     commands.poll([&](capnp::MessageReader& m) {
       auto command = m.getRoot<schema::Command>();
       switch (command.which()) {
@@ -162,12 +168,8 @@ int run_worker(int spec_fd) {
     if (!control.stop_requested.load()) {
       node->start();
       bool done = false;
-      std::atomic<std::uint32_t>& commands_flag = block.commands(spec.getNodeIndex());
       auto moved = [&] {
-        // Main flags every command it publishes: a busy element polls only then.
-        if (commands_flag.load(std::memory_order_relaxed) != 0 && commands_flag.exchange(0, std::memory_order_acq_rel) != 0) {
-          poll_commands();
-        }
+        poll_commands();
         const StepResult result = node->step();
         done = result == StepResult::Done;
         return done || result == StepResult::Progress;
