@@ -299,7 +299,13 @@ TEST(ThreadMode, WorkerElementStopsAndDrains) {
     EXPECT_LT(seconds_since(asked), 2.0);
     RunReport report = run.get();
     EXPECT_EQ(report.stopped, !drain);
-    expect_conserved(report, "src", "w");
+    // A stop can catch the worker with a result it could not push: that frame was
+    // taken in and is counted as discarded too, on top of what was left queued.
+    const ElementStats& src = *report.find("src");
+    const ElementStats& w = *report.find("w");
+    const auto unpushed = static_cast<std::uint64_t>(test::CountingWorker::last_count().load()) - w.frames_out;
+    EXPECT_LE(unpushed, drain ? 0u : 1u);
+    EXPECT_EQ(src.frames_out + unpushed, w.frames_in + w.discarded) << "src -> w";
     expect_conserved(report, "w", "sink");
     if (drain) {
       EXPECT_EQ(record.sequences, iota(report.find("src")->frames_out));

@@ -255,12 +255,18 @@ RunReport execute(Pipeline::Impl& impl) {
   // anything while frames flow).
   std::optional<Waker::Ticket> ticket;
   int idle_passes = 0;
+  // Whether everything reached its end before a stop, failure or drain timeout
+  // ended the loop: workers that quit on a stop look the same afterwards.
+  bool ran_to_end = false;
   while (!control.failed.load() && !control.stop_requested.load()) {
     const bool moved = step_main_nodes(*state);
     if (group) group->poll();
     progress_ticker.tick();
     if (control.failed.load()) break;
-    if (everything_done()) break;
+    if (everything_done()) {
+      ran_to_end = true;
+      break;
+    }
     if (!control.eos_requested.load() && sinks_ended(*state)) {
       // Nobody consumes any more: let the sources end so upstream drains and stops.
       control.eos_requested.store(true);
@@ -297,7 +303,7 @@ RunReport execute(Pipeline::Impl& impl) {
   ticket.reset();
 
   // Teardown: stop whatever still runs, wait for workers up to the join timeout.
-  const bool drained = everything_done() && !control.failed.load();
+  const bool drained = ran_to_end && !control.failed.load();
   if (!drained) {
     control.stop_requested.store(true);
     control.notify_all();
