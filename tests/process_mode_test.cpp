@@ -495,19 +495,19 @@ TEST_F(ProcessModeTest, RouDiDyingMidStreamFailsThePipelineClearly) {
   }
 }
 
-/// Runs HelperPipelineForAnotherProcess in a new process of this binary; returns its wait status.
-pid_t spawn_helper_pipeline() {
+/// Runs HelperPipelineForAnotherProcess in a new process of this binary, with
+/// `extra_env` ("NAME=value") on top of this process's environment.
+pid_t spawn_helper_pipeline(const std::vector<std::string>& extra_env = {}) {
   char exe[4096];
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) return -1;
   exe[n] = '\0';
-  static std::string filter = "--gtest_filter=ProcessModeTest.HelperPipelineForAnotherProcess";
+  std::string filter = "--gtest_filter=ProcessModeTest.HelperPipelineForAnotherProcess";
   char* argv[] = {exe, filter.data(), nullptr};
-  static std::vector<std::string> env_text;
-  env_text = {"SGN_TEST_HELPER_PIPELINE=1"};
-  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);
-  static std::vector<char*> envp;
-  envp.clear();
+  std::vector<std::string> env_text = extra_env;
+  env_text.emplace_back("SGN_TEST_HELPER_PIPELINE=1");
+  for (char** e = environ; *e; ++e) env_text.emplace_back(*e);  // the first of a name wins
+  std::vector<char*> envp;
   for (auto& e : env_text) envp.push_back(e.data());
   envp.push_back(nullptr);
   pid_t helper = -1;
@@ -539,8 +539,9 @@ TEST_F(ProcessModeTest, ARouDiAlreadyRunningIsUsedAndOutlivesThePipeline) {
 // Runs inside a second process started by TwoProcessesShareOneRouDi.
 TEST_F(ProcessModeTest, HelperPipelineForAnotherProcess) {
   if (!std::getenv("SGN_TEST_HELPER_PIPELINE")) GTEST_SKIP() << "only run as the helper of another test";
+  const char* sleep_us = std::getenv("SGN_TEST_HELPER_SLEEP_US");
   Pipeline p;
-  p.add("test-count-source", "src", {{"count", "2000"}})
+  p.add("test-count-source", "src", {{"count", "2000"}, {"sleep_us", sleep_us ? sleep_us : "0"}})
       .add("test-transform", "t", {}, Placement::Process)
       .add("test-check-sink", "sink", {{"record", "helper"}});
   p.link("src", "t").link("t", "sink");
@@ -563,6 +564,37 @@ TEST_F(ProcessModeTest, TwoProcessesRunPipelinesAtOnce) {
   ASSERT_EQ(::waitpid(helper, &status, 0), helper);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "the other process's pipeline failed";
   EXPECT_EQ(report.find("sink")->frames_in, 2000u);
+}
+
+// Pipelines starting in several processes while no RouDi runs: one process
+// starts RouDi, the others wait for it and attach. A RouDi that is slow to come
+// up (1 s here, as under load) must not make a second one start, or a process
+// fail because the second one could not take RouDi's lock.
+TEST_F(ProcessModeTest, ProcessesStartingAtOnceShareTheRouDiOneOfThemStarts) {
+  if (roudi_answers()) GTEST_SKIP() << "a RouDi already runs in this namespace";
+  const auto dir = std::filesystem::temp_directory_path() / ("sgn-slow-roudi-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto starts = dir / "starts";
+  std::ofstream(dir / "iox-roudi") << "#!/bin/sh\necho $$ >> '" << starts.string()
+                                    << "'\nsleep 1\nexec /usr/bin/iox-roudi \"$@\"\n";
+  std::filesystem::permissions(dir / "iox-roudi", std::filesystem::perms::owner_all);
+  const std::string path = std::string("PATH=") + dir.string() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : "");
+  std::vector<pid_t> helpers;
+  // Each helper's pipeline runs for about 1 s after RouDi is up, so a helper that
+  // comes late still finds it running.
+  for (int i = 0; i < 3; ++i) helpers.push_back(spawn_helper_pipeline({path, "SGN_TEST_HELPER_SLEEP_US=500"}));
+  for (const pid_t helper : helpers) {
+    ASSERT_GT(helper, 0);
+    int status = 0;
+    ASSERT_EQ(::waitpid(helper, &status, 0), helper);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "helper " << helper << " failed";
+  }
+  std::ifstream log(starts);
+  std::vector<std::string> started;
+  for (std::string line; std::getline(log, line);) started.push_back(line);
+  EXPECT_EQ(started.size(), 1u) << "RouDi was started " << started.size() << " times";
+  EXPECT_FALSE(roudi_answers()) << "the last helper to leave stops the RouDi the engine started";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <spawn.h>
 #include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -129,16 +130,52 @@ RoudiSupervisor::~RoudiSupervisor() { stop(); }
 
 bool RoudiSupervisor::join_users(std::chrono::milliseconds timeout) {
   const RoudiPaths paths;
-  if (users_fd_ < 0) users_fd_ = ::open(paths.users_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-  if (users_fd_ < 0) return false;
-  g_users_fd.store(users_fd_);
-  // Another process holds it exclusively only while it stops its RouDi.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (::flock(users_fd_, LOCK_SH | LOCK_NB) != 0) {
+  for (;;) {
+    if (users_fd_ < 0) users_fd_ = ::open(paths.users_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (users_fd_ < 0) return false;
+    // Another process holds it exclusively only while it stops its RouDi.
+    while (::flock(users_fd_, LOCK_SH | LOCK_NB) != 0) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    // The last user unlinks the file after stopping RouDi: a lock on the file it
+    // unlinked would be shared with nobody who comes later. Lock the file in place.
+    struct stat locked{}, named{};
+    if (::fstat(users_fd_, &locked) == 0 && ::stat(paths.users_lock.c_str(), &named) == 0 &&
+        locked.st_dev == named.st_dev && locked.st_ino == named.st_ino) {
+      g_users_fd.store(users_fd_);
+      return true;
+    }
+    ::close(users_fd_);
+    users_fd_ = -1;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+  }
+}
+
+// Byte 0 of the users file, as an open-file-description lock (independent of the
+// flock on the same file), serialises starting RouDi between sgn processes.
+bool RoudiSupervisor::lock_start(std::chrono::steady_clock::time_point deadline) {
+  struct flock range{};
+  range.l_type = F_WRLCK;
+  range.l_whence = SEEK_SET;
+  range.l_start = 0;
+  range.l_len = 1;
+  while (::fcntl(users_fd_, F_OFD_SETLK, &range) != 0) {
+    if (errno != EAGAIN && errno != EACCES && errno != EINTR) return false;
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   return true;
+}
+
+void RoudiSupervisor::unlock_start() noexcept {
+  struct flock range{};
+  range.l_type = F_UNLCK;
+  range.l_whence = SEEK_SET;
+  range.l_start = 0;
+  range.l_len = 1;
+  ::fcntl(users_fd_, F_OFD_SETLK, &range);
 }
 
 void RoudiSupervisor::adopt_engine_roudi() {
@@ -160,11 +197,26 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
     throw Error("the RouDi this process used has gone; a new one is not started under live workers");
   }
   auto log = logger("roudi");
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!join_users(timeout)) throw Error("another process is stopping RouDi and did not finish in time");
   if (roudi_answers()) {
     attached_ = true;
     adopt_engine_roudi();
     log->info("attached to the RouDi already running on this machine");
+    return;
+  }
+  // One sgn process starts RouDi; the others wait here and then attach to it.
+  if (!lock_start(deadline)) {
+    throw Error(fmt::format("another process was starting RouDi and it did not answer within {} ms", timeout.count()));
+  }
+  struct StartLock {
+    RoudiSupervisor& self;
+    ~StartLock() { self.unlock_start(); }
+  } start_lock{*this};
+  if (roudi_answers()) {
+    attached_ = true;
+    adopt_engine_roudi();
+    log->info("attached to the RouDi another process started");
     return;
   }
   for (const auto& file : remove_stale_roudi_files()) log->warn("removed stale iceoryx file {}", file);
@@ -187,24 +239,26 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
   }
   pid_ = pid;
   pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     if (pidfd_exited(pidfd_)) {
-      ::waitpid(pid_, nullptr, WNOHANG);
+      int status = 0;
+      const bool reaped = ::waitpid(pid_, &status, WNOHANG) == pid_;
       ::close(pidfd_);
       pidfd_ = -1;
       pid_ = -1;
-      // Another process started a RouDi at the same moment: use that one.
-      for (int i = 0; i < 200 && roudi_lock_held(); ++i) {
+      // A RouDi started outside sgn at the same moment holds the lock: use that one.
+      while (roudi_lock_held() && std::chrono::steady_clock::now() < deadline) {
         if (roudi_answers()) {
           attached_ = true;
-          adopt_engine_roudi();
-          log->info("attached to a RouDi another process started at the same time");
+          log->info("attached to a RouDi started elsewhere at the same time");
           return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
-      throw Error(fmt::format("iox-roudi exited at start (is it installed, and is the config '{}' valid?)",
+      throw Error(fmt::format("iox-roudi exited at start ({}; is the config '{}' valid?)",
+                              reaped && WIFEXITED(status)     ? fmt::format("status {}", WEXITSTATUS(status))
+                              : reaped && WIFSIGNALED(status) ? fmt::format("signal {}", WTERMSIG(status))
+                                                              : std::string("status unknown"),
                               config_file));
     }
     if (roudi_answers()) {

@@ -6,7 +6,9 @@
 // 60 s wait-then-abort. Every sgn process using a RouDi holds a shared lock on
 // /tmp/sgn-roudi.users; at exit, the process that can take it exclusively is the
 // last user and stops the RouDi if the engine started it. A RouDi started by
-// someone else is never stopped.
+// someone else is never stopped. Starting is serialised between sgn processes
+// by a lock on byte 0 of that file: whoever comes while another starts RouDi
+// waits for it and attaches.
 
 #include <sys/types.h>
 
@@ -62,6 +64,8 @@ class RoudiSupervisor {
 
  private:
   bool join_users(std::chrono::milliseconds timeout);
+  bool lock_start(std::chrono::steady_clock::time_point deadline);
+  void unlock_start() noexcept;
   void adopt_engine_roudi();
 
   int users_fd_ = -1;
