@@ -129,7 +129,7 @@ void roudi_emergency_stop() noexcept {
 RoudiSupervisor::~RoudiSupervisor() { stop(); }
 
 bool RoudiSupervisor::join_users(std::chrono::milliseconds timeout) {
-  const RoudiPaths paths;
+  const RoudiPaths& paths = paths_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     if (users_fd_ < 0) users_fd_ = ::open(paths.users_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
@@ -179,7 +179,7 @@ void RoudiSupervisor::unlock_start() noexcept {
 }
 
 void RoudiSupervisor::adopt_engine_roudi() {
-  const pid_t pid = read_pid_file(RoudiPaths{}.engine_pid);
+  const pid_t pid = read_pid_file(paths_.engine_pid);
   if (pid <= 0 || ::kill(pid, 0) != 0) return;
   std::string command;
   std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), command);
@@ -199,7 +199,7 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
   auto log = logger("roudi");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!join_users(timeout)) throw Error("another process is stopping RouDi and did not finish in time");
-  if (roudi_answers()) {
+  if (roudi_answers(paths_)) {
     attached_ = true;
     adopt_engine_roudi();
     log->info("attached to the RouDi already running on this machine");
@@ -213,13 +213,13 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
     RoudiSupervisor& self;
     ~StartLock() { self.unlock_start(); }
   } start_lock{*this};
-  if (roudi_answers()) {
+  if (roudi_answers(paths_)) {
     attached_ = true;
     adopt_engine_roudi();
     log->info("attached to the RouDi another process started");
     return;
   }
-  for (const auto& file : remove_stale_roudi_files()) log->warn("removed stale iceoryx file {}", file);
+  for (const auto& file : remove_stale_roudi_files(paths_)) log->warn("removed stale iceoryx file {}", file);
   if (const std::size_t free = shm_free_bytes(); free < shm_bytes) {
     throw Error(fmt::format("/dev/shm has {} MiB free, but RouDi's mempools ({}) need {} MiB; free some or use "
                             "a smaller config (SGN_ROUDI_CONFIG)",
@@ -247,8 +247,8 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
       pidfd_ = -1;
       pid_ = -1;
       // A RouDi started outside sgn at the same moment holds the lock: use that one.
-      while (roudi_lock_held() && std::chrono::steady_clock::now() < deadline) {
-        if (roudi_answers()) {
+      while (roudi_lock_held(paths_) && std::chrono::steady_clock::now() < deadline) {
+        if (roudi_answers(paths_)) {
           attached_ = true;
           log->info("attached to a RouDi started elsewhere at the same time");
           return;
@@ -261,10 +261,10 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
                                                               : std::string("status unknown"),
                               config_file));
     }
-    if (roudi_answers()) {
+    if (roudi_answers(paths_)) {
       started_ = true;
       g_engine_roudi.store(pid_);
-      write_pid_file(RoudiPaths{}.engine_pid, pid_);
+      write_pid_file(paths_.engine_pid, pid_);
       log->info("started RouDi (pid {}) with {}", pid_, config_file);
       return;
     }
@@ -278,12 +278,12 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
 bool RoudiSupervisor::alive() {
   if (dead_) return false;
   if (!started_ && !attached_) return false;  // none in use yet
-  if (pidfd_ >= 0 ? pidfd_exited(pidfd_) : !roudi_answers()) dead_ = true;
+  if (pidfd_ >= 0 ? pidfd_exited(pidfd_) : !roudi_answers(paths_)) dead_ = true;
   return !dead_;
 }
 
 void RoudiSupervisor::stop(std::chrono::milliseconds grace) noexcept {
-  const RoudiPaths paths;
+  const RoudiPaths& paths = paths_;
   if (users_fd_ < 0) return;
   g_users_fd.store(-1);
   g_engine_roudi.store(-1);

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sgn::detail {
@@ -44,7 +45,7 @@ void roudi_emergency_stop() noexcept;
 
 class RoudiSupervisor {
  public:
-  RoudiSupervisor() = default;
+  explicit RoudiSupervisor(RoudiPaths paths = {}) : paths_(std::move(paths)) {}
   ~RoudiSupervisor();
   RoudiSupervisor(const RoudiSupervisor&) = delete;
   RoudiSupervisor& operator=(const RoudiSupervisor&) = delete;
@@ -62,12 +63,16 @@ class RoudiSupervisor {
   /// it (SIGTERM, then SIGKILL after `grace`). Never stops a RouDi started elsewhere.
   void stop(std::chrono::milliseconds grace = std::chrono::milliseconds(3000)) noexcept;
 
- private:
+  /// Takes this process's shared lock on the users file (ensure_running does it
+  /// first); false if it cannot within `timeout`.
   bool join_users(std::chrono::milliseconds timeout);
+
+ private:
   bool lock_start(std::chrono::steady_clock::time_point deadline);
   void unlock_start() noexcept;
   void adopt_engine_roudi();
 
+  RoudiPaths paths_;
   int users_fd_ = -1;
   pid_t pid_ = -1;     // the engine-started RouDi in use, if any
   int pidfd_ = -1;     // readable once it has exited
