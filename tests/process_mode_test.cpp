@@ -77,16 +77,25 @@ const E* nested_as(const std::exception& outer) {
 }
 
 /// Waits until `record` holds at least `frames` frames (false after 20 s).
-bool wait_for_frames(test::SinkRecord& record, std::size_t frames) {
+/// Waits until `record` holds `frames` frames; returns what went wrong instead
+/// (empty when they came): the run ended first, and how, or 20 s passed.
+std::string wait_for_frames(test::SinkRecord& record, std::size_t frames, std::future<RunReport>& run) {
   const auto deadline = test::Clock::now() + 20s;
   while (test::Clock::now() < deadline) {
     {
       std::lock_guard lock(record.mutex);
-      if (record.sequences.size() >= frames) return true;
+      if (record.sequences.size() >= frames) return {};
     }
-    std::this_thread::sleep_for(10ms);
+    if (run.wait_for(10ms) == std::future_status::ready) {
+      try {
+        run.get();
+        return "the run ended before " + std::to_string(frames) + " frames arrived";
+      } catch (const std::exception& e) {
+        return "the run failed before " + std::to_string(frames) + " frames arrived: " + describe_exception(e);
+      }
+    }
   }
-  return false;
+  return "no frames are flowing after 20 s";
 }
 
 class ProcessModeTest : public ::testing::Test {
@@ -174,7 +183,7 @@ TEST_P(PlacementTest, ShutdownDrainsEveryFrameToTheSink) {
       .add("test-check-sink", "sink", {{"record", "drain"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  ASSERT_TRUE(wait_for_frames(record, 51)) << "no frames are flowing";
+  ASSERT_EQ(wait_for_frames(record, 51, run), "");
   p.request_shutdown();
   ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
   RunReport report = run.get();
@@ -192,7 +201,7 @@ TEST_P(PlacementTest, StopEndsPromptly) {
       .add("test-check-sink", "sink", {{"record", "stop"}, {"sleep_us", "1000"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  ASSERT_TRUE(wait_for_frames(record, 21)) << "no frames are flowing";
+  ASSERT_EQ(wait_for_frames(record, 21, run), "");
   const auto start = test::Clock::now();
   p.request_stop();
   ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
@@ -253,7 +262,7 @@ TEST_P(PlacementTest, AnAuthorOwnedLoopForwardsEveryFrameAndStops) {
       .add("test-check-sink", "sink", {{"record", "worker-loop"}});
   p.link("src", "w").link("w", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  ASSERT_TRUE(wait_for_frames(record, 11)) << "no frames are flowing";
+  ASSERT_EQ(wait_for_frames(record, 11, run), "");
   const auto start = test::Clock::now();
   p.request_stop();
   ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
@@ -328,7 +337,7 @@ TEST_F(ProcessModeTest, AKilledWorkerIsReportedWithItsPidAndSignal) {
       .add("test-check-sink", "sink", {{"record", "killed"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  ASSERT_TRUE(wait_for_frames(record, 21)) << "no frames are flowing";
+  ASSERT_EQ(wait_for_frames(record, 21, run), "");
   const auto workers = children_named("sgn-worker:t");
   ASSERT_EQ(workers.size(), 1u);
   const auto start = test::Clock::now();
@@ -357,7 +366,7 @@ TEST_F(ProcessModeTest, AHungWorkerIsKilledAfterTheJoinTimeoutAndNamed) {
       .add("test-check-sink", "sink", {{"record", "hung"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  ASSERT_TRUE(wait_for_frames(record, 10)) << "no frames are flowing";
+  ASSERT_EQ(wait_for_frames(record, 10, run), "");
   std::this_thread::sleep_for(100ms);
   p.request_stop();
   ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
@@ -435,6 +444,19 @@ Pipeline small_process_pipeline(const char* record) {
   return p;
 }
 
+/// A directory holding an `iox-roudi` shell script with `body`, to put first on PATH.
+struct FakeRoudi {
+  std::filesystem::path dir;
+  explicit FakeRoudi(const std::string& body)
+      : dir(std::filesystem::temp_directory_path() / ("sgn-fake-roudi-" + std::to_string(::getpid()))) {
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "iox-roudi") << "#!/bin/sh\n" << body << "\n";
+    std::filesystem::permissions(dir / "iox-roudi", std::filesystem::perms::owner_all);
+  }
+  ~FakeRoudi() { std::filesystem::remove_all(dir); }
+  std::string path() const { return dir.string() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : ""); }
+};
+
 TEST_F(ProcessModeTest, ARouDiThatCannotStartGivesAClearError) {
   if (roudi_answers()) GTEST_SKIP() << "a RouDi already runs in this namespace";
   const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
@@ -448,6 +470,25 @@ TEST_F(ProcessModeTest, ARouDiThatCannotStartGivesAClearError) {
     ::setenv("PATH", path.c_str(), 1);
     EXPECT_NE(std::string(e.what()).find("iox-roudi"), std::string::npos) << e.what();
   }
+  EXPECT_FALSE(roudi_answers());
+}
+
+TEST_F(ProcessModeTest, ARouDiThatExitsAtStartIsReportedAtOnceWithItsStatus) {
+  if (roudi_answers()) GTEST_SKIP() << "a RouDi already runs in this namespace";
+  const FakeRoudi fake("exit 3");
+  const std::string path = std::getenv("PATH") ? std::getenv("PATH") : "";
+  ::setenv("PATH", fake.path().c_str(), 1);
+  Pipeline p = small_process_pipeline("roudi-exits");
+  const auto started = test::Clock::now();
+  try {
+    p.run();
+    ::setenv("PATH", path.c_str(), 1);
+    FAIL() << "run() must throw";
+  } catch (const Error& e) {
+    ::setenv("PATH", path.c_str(), 1);
+    EXPECT_NE(std::string(e.what()).find("iox-roudi exited at start (status 3"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(test::seconds_since(started), 5.0) << "an exit is seen at once, not at the readiness limit";
   EXPECT_FALSE(roudi_answers());
 }
 
@@ -479,7 +520,7 @@ TEST_F(ProcessModeTest, RouDiDyingMidStreamFailsThePipelineClearly) {
       .add("test-check-sink", "sink", {{"record", "roudi-dies"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  ASSERT_TRUE(wait_for_frames(record, 21)) << "no frames are flowing";
+  ASSERT_EQ(wait_for_frames(record, 21, run), "");
   // The engine starts RouDi detached from this process and notes its pid.
   std::ifstream pid_file("/tmp/sgn-roudi.pid");
   pid_t roudi = 0;
@@ -572,13 +613,9 @@ TEST_F(ProcessModeTest, TwoProcessesRunPipelinesAtOnce) {
 // fail because the second one could not take RouDi's lock.
 TEST_F(ProcessModeTest, ProcessesStartingAtOnceShareTheRouDiOneOfThemStarts) {
   if (roudi_answers()) GTEST_SKIP() << "a RouDi already runs in this namespace";
-  const auto dir = std::filesystem::temp_directory_path() / ("sgn-slow-roudi-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
-  const auto starts = dir / "starts";
-  std::ofstream(dir / "iox-roudi") << "#!/bin/sh\necho $$ >> '" << starts.string()
-                                    << "'\nsleep 1\nexec /usr/bin/iox-roudi \"$@\"\n";
-  std::filesystem::permissions(dir / "iox-roudi", std::filesystem::perms::owner_all);
-  const std::string path = std::string("PATH=") + dir.string() + ":" + (std::getenv("PATH") ? std::getenv("PATH") : "");
+  const auto starts = std::filesystem::temp_directory_path() / ("sgn-roudi-starts-" + std::to_string(::getpid()));
+  const FakeRoudi slow("echo $$ >> '" + starts.string() + "'\nsleep 1\nexec /usr/bin/iox-roudi \"$@\"");
+  const std::string path = "PATH=" + slow.path();
   std::vector<pid_t> helpers;
   // Each helper's pipeline runs for about 1 s after RouDi is up, so a helper that
   // comes late still finds it running.
@@ -594,7 +631,7 @@ TEST_F(ProcessModeTest, ProcessesStartingAtOnceShareTheRouDiOneOfThemStarts) {
   for (std::string line; std::getline(log, line);) started.push_back(line);
   EXPECT_EQ(started.size(), 1u) << "RouDi was started " << started.size() << " times";
   EXPECT_FALSE(roudi_answers()) << "the last helper to leave stops the RouDi the engine started";
-  std::filesystem::remove_all(dir);
+  std::filesystem::remove(starts);
 }
 
 }  // namespace

@@ -206,9 +206,10 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
     return;
   }
   // One sgn process starts RouDi; the others wait here and then attach to it.
-  if (!lock_start(deadline)) {
-    throw Error(fmt::format("another process was starting RouDi and it did not answer within {} ms", timeout.count()));
-  }
+  const auto other_starter_too_slow = [&] {
+    return Error(fmt::format("another process was starting RouDi and it did not answer within {} ms", timeout.count()));
+  };
+  if (!lock_start(deadline)) throw other_starter_too_slow();
   struct StartLock {
     RoudiSupervisor& self;
     ~StartLock() { self.unlock_start(); }
@@ -219,6 +220,7 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
     log->info("attached to the RouDi another process started");
     return;
   }
+  if (std::chrono::steady_clock::now() >= deadline) throw other_starter_too_slow();
   for (const auto& file : remove_stale_roudi_files(paths_)) log->warn("removed stale iceoryx file {}", file);
   if (const std::size_t free = shm_free_bytes(); free < shm_bytes) {
     throw Error(fmt::format("/dev/shm has {} MiB free, but RouDi's mempools ({}) need {} MiB; free some or use "
