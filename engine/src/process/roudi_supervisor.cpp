@@ -112,6 +112,17 @@ pid_t spawn_detached(char** argv) {
   return pid;
 }
 
+// Byte 0 of the users file, as an open-file-description lock (independent of the
+// flock on the same file), serialises starting RouDi between sgn processes.
+bool set_start_lock(int fd, short type) {
+  struct flock range{};
+  range.l_type = type;
+  range.l_whence = SEEK_SET;
+  range.l_start = 0;
+  range.l_len = 1;
+  return ::fcntl(fd, F_OFD_SETLK, &range) == 0;
+}
+
 // What the fatal-signal path needs, readable without locks.
 std::atomic<int> g_users_fd{-1};
 std::atomic<pid_t> g_engine_roudi{-1};
@@ -129,10 +140,9 @@ void roudi_emergency_stop() noexcept {
 RoudiSupervisor::~RoudiSupervisor() { stop(); }
 
 bool RoudiSupervisor::join_users(std::chrono::milliseconds timeout) {
-  const RoudiPaths& paths = paths_;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    if (users_fd_ < 0) users_fd_ = ::open(paths.users_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (users_fd_ < 0) users_fd_ = ::open(paths_.users_lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
     if (users_fd_ < 0) return false;
     // Another process holds it exclusively only while it stops its RouDi.
     while (::flock(users_fd_, LOCK_SH | LOCK_NB) != 0) {
@@ -142,7 +152,7 @@ bool RoudiSupervisor::join_users(std::chrono::milliseconds timeout) {
     // The last user unlinks the file after stopping RouDi: a lock on the file it
     // unlinked would be shared with nobody who comes later. Lock the file in place.
     struct stat locked{}, named{};
-    if (::fstat(users_fd_, &locked) == 0 && ::stat(paths.users_lock.c_str(), &named) == 0 &&
+    if (::fstat(users_fd_, &locked) == 0 && ::stat(paths_.users_lock.c_str(), &named) == 0 &&
         locked.st_dev == named.st_dev && locked.st_ino == named.st_ino) {
       g_users_fd.store(users_fd_);
       return true;
@@ -153,15 +163,8 @@ bool RoudiSupervisor::join_users(std::chrono::milliseconds timeout) {
   }
 }
 
-// Byte 0 of the users file, as an open-file-description lock (independent of the
-// flock on the same file), serialises starting RouDi between sgn processes.
 bool RoudiSupervisor::lock_start(std::chrono::steady_clock::time_point deadline) {
-  struct flock range{};
-  range.l_type = F_WRLCK;
-  range.l_whence = SEEK_SET;
-  range.l_start = 0;
-  range.l_len = 1;
-  while (::fcntl(users_fd_, F_OFD_SETLK, &range) != 0) {
+  while (!set_start_lock(users_fd_, F_WRLCK)) {
     if (errno != EAGAIN && errno != EACCES && errno != EINTR) return false;
     if (std::chrono::steady_clock::now() > deadline) return false;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
@@ -170,12 +173,7 @@ bool RoudiSupervisor::lock_start(std::chrono::steady_clock::time_point deadline)
 }
 
 void RoudiSupervisor::unlock_start() noexcept {
-  struct flock range{};
-  range.l_type = F_UNLCK;
-  range.l_whence = SEEK_SET;
-  range.l_start = 0;
-  range.l_len = 1;
-  ::fcntl(users_fd_, F_OFD_SETLK, &range);
+  if (users_fd_ >= 0) set_start_lock(users_fd_, F_UNLCK);  // stop() closing the file released it
 }
 
 void RoudiSupervisor::adopt_engine_roudi() {
