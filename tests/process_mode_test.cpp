@@ -76,7 +76,6 @@ const E* nested_as(const std::exception& outer) {
   return nullptr;
 }
 
-/// Waits until `record` holds at least `frames` frames (false after 20 s).
 /// Waits until `record` holds `frames` frames; returns what went wrong instead
 /// (empty when they came): the run ended first, and how, or 20 s passed.
 std::string wait_for_frames(test::SinkRecord& record, std::size_t frames, std::future<RunReport>& run) {
