@@ -195,12 +195,16 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
     throw Error("the RouDi this process used has gone; a new one is not started under live workers");
   }
   auto log = logger("roudi");
+  // Uses a running RouDi; if the engine started it, as its last user this process may stop it.
+  const auto attach = [&](const char* whose) {
+    attached_ = true;
+    adopt_engine_roudi();
+    log->info("attached to {}", whose);
+  };
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   if (!join_users(timeout)) throw Error("another process is stopping RouDi and did not finish in time");
   if (roudi_answers(paths_)) {
-    attached_ = true;
-    adopt_engine_roudi();
-    log->info("attached to the RouDi already running on this machine");
+    attach("the RouDi already running on this machine");
     return;
   }
   // One sgn process starts RouDi; the others wait here and then attach to it.
@@ -213,9 +217,7 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
     ~StartLock() { self.unlock_start(); }
   } start_lock{*this};
   if (roudi_answers(paths_)) {
-    attached_ = true;
-    adopt_engine_roudi();
-    log->info("attached to the RouDi another process started");
+    attach("the RouDi another process started");
     return;
   }
   if (std::chrono::steady_clock::now() >= deadline) throw other_starter_too_slow();
@@ -249,8 +251,7 @@ void RoudiSupervisor::ensure_running(const std::string& config_file, std::size_t
       // A RouDi started outside sgn at the same moment holds the lock: use that one.
       while (roudi_lock_held(paths_) && std::chrono::steady_clock::now() < deadline) {
         if (roudi_answers(paths_)) {
-          attached_ = true;
-          log->info("attached to a RouDi started elsewhere at the same time");
+          attach("a RouDi started elsewhere at the same time");
           return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
