@@ -5,6 +5,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -99,5 +100,7 @@ int startup_helper(const std::vector<std::string>& args);
 
 /// Registers the bench elements in sgn::Registry::global().
 void register_bench_elements();
+/// Frames that reached a bench-blocking-sink of this process (it is busy from then on).
+std::atomic<std::uint64_t>& blocking_sink_frames();
 
 }  // namespace bench

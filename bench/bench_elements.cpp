@@ -14,7 +14,9 @@
 #include <sgn/schemas/bytes.capnp.h>
 #include <time.h>
 
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "bench_common.hpp"
 
@@ -66,14 +68,21 @@ Recorder consumer_recorder(const sgn::Properties& properties) {
 }
 
 class BenchSource final : public sgn::Source<sgn::schema::Bytes> {
+  // 64 MiB and 64 bytes of framing fit the largest mempool of the default RouDi config.
+  static constexpr std::int64_t kMaxSize = std::int64_t{64} << 20;
+  // Frames times the interval in nanoseconds stays far within 64 bits (10^18).
+  static constexpr std::int64_t kMaxFrames = 1'000'000'000;
+  static constexpr std::int64_t kMaxIntervalUs = 1'000'000;
+
  public:
   static sgn::ElementInfo describe() {
     return {"bench-source",
             "Bytes frames for benchmarks",
-            {sgn::property<std::int64_t>("size", 64, "payload bytes", 0),
-             sgn::property<std::int64_t>("frames", 1, "frames to emit", 0),
+            {sgn::property<std::int64_t>("size", 64, "payload bytes", 0, kMaxSize),
+             sgn::property<std::int64_t>("frames", 1, "frames to emit", 0, kMaxFrames),
              sgn::property<bool>("touch", false, "write every payload byte"),
-             sgn::property<std::int64_t>("interval_us", 0, "pace frames this far apart (0: as fast as possible)", 0),
+             sgn::property<std::int64_t>("interval_us", 0, "pace frames this far apart (0: as fast as possible)", 0,
+                                         kMaxIntervalUs),
              sgn::property<std::string>("report", "", "file to write the measurements to")}};
   }
   explicit BenchSource(const sgn::ElementArgs& args)
@@ -86,14 +95,12 @@ class BenchSource final : public sgn::Source<sgn::schema::Bytes> {
   std::size_t max_output_bytes() const override { return size_ + 64; }
   // Untouched payloads are unspecified bytes (pure transport); touched ones are written in full.
   bool overwrites_output() const override { return true; }
+  // Paced like a sensor: the engine waits for the due time (interruptibly).
+  std::int64_t next_frame_due_ns() const override {
+    return interval_ns_ > 0 ? start_ns_ + static_cast<std::int64_t>(produced_) * interval_ns_ : 0;
+  }
   sgn::Flow produce(sgn::schema::Bytes::Builder out, sgn::Context&) override {
     if (produced_ == frames_) return sgn::Flow::Eos;
-    if (interval_ns_ > 0) {
-      if (produced_ == 0) start_ns_ = now_ns();
-      const std::int64_t due = start_ns_ + static_cast<std::int64_t>(produced_) * interval_ns_;
-      timespec ts{static_cast<time_t>(due / 1'000'000'000), static_cast<long>(due % 1'000'000'000)};
-      clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr);
-    }
     recorder_.frame(nullptr);
     auto data = out.initData(static_cast<unsigned>(size_));
     if (touch_) std::memset(data.begin(), static_cast<int>(produced_ & 0xff) | 1, size_);
@@ -102,6 +109,7 @@ class BenchSource final : public sgn::Source<sgn::schema::Bytes> {
   }
 
  protected:
+  void start() override { start_ns_ = sgn::monotonic_ns(); }
   void finish() override { recorder_.finish(); }
 
  private:
@@ -168,10 +176,35 @@ class BenchSink final : public sgn::Sink<sgn::schema::Bytes> {
   Recorder recorder_;
 };
 
+/// Spends `block_ms` in every consume(): the thread that runs it is busy in an element.
+class BlockingSink final : public sgn::Sink<sgn::schema::Bytes> {
+ public:
+  static sgn::ElementInfo describe() {
+    return {"bench-blocking-sink",
+            "spends a fixed time on every frame",
+            {sgn::property<std::int64_t>("block_ms", 1000, "time spent per frame", 0, 60'000)}};
+  }
+  explicit BlockingSink(const sgn::ElementArgs& args)
+      : Sink(args), block_(std::chrono::milliseconds(properties().get<std::int64_t>("block_ms"))) {}
+  sgn::Flow consume(sgn::schema::Bytes::Reader, sgn::Context&) override {
+    blocking_sink_frames().fetch_add(1);
+    std::this_thread::sleep_for(block_);
+    return sgn::Flow::Ok;
+  }
+
+ private:
+  std::chrono::milliseconds block_;
+};
+
 }  // namespace
 
+std::atomic<std::uint64_t>& blocking_sink_frames() {
+  static std::atomic<std::uint64_t> frames{0};
+  return frames;
+}
+
 void register_bench_elements() {
-  sgn::Registry::global().add<BenchSource>().add<BenchAck>().add<BenchSink>();
+  sgn::Registry::global().add<BenchSource>().add<BenchAck>().add<BenchSink>().add<BlockingSink>();
 }
 
 }  // namespace bench

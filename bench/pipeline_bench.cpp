@@ -4,15 +4,22 @@
 //   idle          a process-mode pipeline at 10 frames/s: CPU of main, workers and RouDi
 //   startup/...   run() of a 2-worker process-mode pipeline in a fresh process, with RouDi
 //                 started by the engine (cold, in its own private namespace) or already running
+//   liveness/...  while main is busy in an element or waits for a paced source: a stop
+//                 reaching a worker process, a worker's death reaching run()
 
 #include <sgn/elements/stats_sink.hpp>
 #include <sgn/pipeline.hpp>
+#include <poll.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -137,12 +144,12 @@ void bm_startup(benchmark::State& state, bool cold) {
       const std::int64_t spawned = now_ns();
       Helper helper({"startup"}, -1, wrapper);
       std::istringstream in(helper.finish());
-      std::int64_t call = 0, first = 0, last = 0, returned = 0;
-      in >> call >> first >> last >> returned;
-      if (!returned) throw std::runtime_error("startup helper gave no times");
+      std::int64_t call = 0, first = 0, last = 0, returned = 0, gone = 0;
+      in >> call >> first >> last >> returned >> gone;
+      if (!gone) throw std::runtime_error("startup helper gave no times");
       startup.push_back(static_cast<double>(first - call) / 1e6);
       shutdown.push_back(static_cast<double>(returned - last) / 1e6);
-      exit.push_back(static_cast<double>(helper.exited_ns() - returned) / 1e6);
+      exit.push_back(static_cast<double>(gone - returned) / 1e6);
       total.push_back(static_cast<double>(helper.exited_ns() - spawned) / 1e6);
     }
     auto median = [](std::vector<double> v) {
@@ -152,7 +159,7 @@ void bm_startup(benchmark::State& state, bool cold) {
     state.SetIterationTime(median(startup) / 1e3);
     state.counters["startup_ms"] = median(startup);    // run() called -> first frame at the sink
     state.counters["shutdown_ms"] = median(shutdown);  // last frame at the sink -> run() returned
-    state.counters["exit_ms"] = median(exit);          // run() returned -> process gone (RouDi stopped if ours)
+    state.counters["exit_ms"] = median(exit);          // run() returned -> the process is gone
     state.counters["process_total_ms"] = median(total);
     state.counters["runs"] = reps;
   }
@@ -160,21 +167,120 @@ void bm_startup(benchmark::State& state, bool cold) {
 
 }  // namespace
 
+// The pipeline runs in a child of the helper, which sees the moment that child is
+// gone: the user's exit, apart from whatever the namespace around it does afterwards.
 int startup_helper(const std::vector<std::string>&) {
-  const std::string sink_path = report_path("startup");
-  sgn::Pipeline p;
-  p.add("bench-source", "src", {{"size", "64"}, {"frames", "1"}})
-      .add("bench-ack", "w1", {}, sgn::Placement::Process)
-      .add("bench-ack", "w2", {}, sgn::Placement::Process)
-      .add("bench-sink", "sink", {{"report", sink_path}});
-  p.link("src", "w1").link("w1", "w2").link("w2", "sink");
-  const std::int64_t call = now_ns();
-  p.run();
-  const std::int64_t returned = now_ns();
-  const Report sink = read_report(sink_path);
-  helper_result(std::to_string(call) + " " + std::to_string(sink.first_ns) + " " + std::to_string(sink.last_ns) +
-                " " + std::to_string(returned) + "\n");
+  int times[2];
+  if (::pipe(times) != 0) return 1;
+  const pid_t child = ::fork();  // no thread exists yet in this helper
+  if (child < 0) return 1;
+  if (child == 0) {
+    ::close(times[0]);
+    const std::string sink_path = report_path("startup");
+    sgn::Pipeline p;
+    p.add("bench-source", "src", {{"size", "64"}, {"frames", "1"}})
+        .add("bench-ack", "w1", {}, sgn::Placement::Process)
+        .add("bench-ack", "w2", {}, sgn::Placement::Process)
+        .add("bench-sink", "sink", {{"report", sink_path}});
+    p.link("src", "w1").link("w1", "w2").link("w2", "sink");
+    const std::int64_t call = now_ns();
+    p.run();
+    const std::int64_t returned = now_ns();
+    const Report sink = read_report(sink_path);
+    const std::string text = std::to_string(call) + " " + std::to_string(sink.first_ns) + " " +
+                             std::to_string(sink.last_ns) + " " + std::to_string(returned) + " ";
+    [[maybe_unused]] const ssize_t written = ::write(times[1], text.data(), text.size());
+    std::exit(0);  // the user's exit path, exit handlers and all
+  }
+  ::close(times[1]);
+  std::string text;
+  char buffer[256];
+  for (ssize_t n; (n = ::read(times[0], buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  const std::int64_t gone = now_ns();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return 1;
+  helper_result(text + std::to_string(gone) + "\n");
   return 0;
+}
+
+/// A pidfd of the one worker process named `name`, once it runs (-1 after 10 s).
+int worker_pidfd(const std::string& name) {
+  for (int i = 0; i < 10'000; ++i) {
+    const auto pids = children_named("sgn-worker:" + name);
+    if (pids.size() == 1) return static_cast<int>(::syscall(SYS_pidfd_open, pids.front(), 0));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return -1;
+}
+
+double median_of(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Main is inside a sink that spends 1 s per frame; request_stop(): how long until the
+// worker process (an unpaced source) has seen the stop and exited.
+void bm_stop_reaches_worker(benchmark::State& state) {
+  const int reps = g_smoke ? 1 : 10;
+  for (auto _ : state) {
+    std::vector<double> stop_ms;
+    for (int i = 0; i < reps; ++i) {
+      sgn::Pipeline p;
+      p.add("bench-source", "src", {{"size", "64"}, {"frames", "1000000000"}}, sgn::Placement::Process)
+          .add("bench-blocking-sink", "sink", {{"block_ms", "1000"}});
+      p.link("src", "sink");
+      const std::uint64_t before = blocking_sink_frames().load();
+      auto run = std::async(std::launch::async, [&] { return p.run(); });
+      const int pidfd = worker_pidfd("src");
+      while (blocking_sink_frames().load() == before) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));  // main is inside consume()
+      const std::int64_t requested = now_ns();
+      p.request_stop();
+      pollfd gone{pidfd, POLLIN, 0};
+      ::poll(&gone, 1, 10'000);
+      stop_ms.push_back(static_cast<double>(now_ns() - requested) / 1e6);
+      ::close(pidfd);
+      run.get();
+    }
+    state.SetIterationTime(median_of(stop_ms) / 1e3);
+    state.counters["stop_to_worker_exit_ms_p50"] = median_of(stop_ms);
+    state.counters["stop_to_worker_exit_ms_max"] = *std::max_element(stop_ms.begin(), stop_ms.end());
+    state.counters["runs"] = reps;
+  }
+}
+
+// A source paced at 2 frames/s in main; the worker (a transform) is SIGKILLed between
+// two frames: how long until run() has thrown.
+void bm_death_reaches_run(benchmark::State& state) {
+  const int reps = g_smoke ? 1 : 10;
+  for (auto _ : state) {
+    std::vector<double> report_ms;
+    for (int i = 0; i < reps; ++i) {
+      sgn::Pipeline p;
+      p.add("bench-source", "src", {{"size", "64"}, {"frames", "1000"}, {"interval_us", "500000"}})
+          .add("bench-ack", "w", {}, sgn::Placement::Process)
+          .add("bench-blocking-sink", "sink", {{"block_ms", "0"}});
+      p.link("src", "w").link("w", "sink");
+      const std::uint64_t before = blocking_sink_frames().load();
+      auto run = std::async(std::launch::async, [&] { return p.run(); });
+      const int pidfd = worker_pidfd("w");
+      while (blocking_sink_frames().load() == before) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));  // main waits for the source's clock
+      const std::int64_t killed = now_ns();
+      ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+      try {
+        run.get();
+      } catch (const std::exception&) {
+      }
+      report_ms.push_back(static_cast<double>(now_ns() - killed) / 1e6);
+      ::close(pidfd);
+    }
+    state.SetIterationTime(median_of(report_ms) / 1e3);
+    state.counters["death_to_run_threw_ms_p50"] = median_of(report_ms);
+    state.counters["death_to_run_threw_ms_max"] = *std::max_element(report_ms.begin(), report_ms.end());
+    state.counters["runs"] = reps;
+  }
 }
 
 /// Runs `fn`, turning an exception into a skipped benchmark with the message.
@@ -203,6 +309,14 @@ void register_pipeline_benchmarks() {
     }
   }
   benchmark::RegisterBenchmark("idle/process-10fps", guarded(bm_idle))->Iterations(1)->UseManualTime()->Unit(benchmark::kSecond);
+  benchmark::RegisterBenchmark("liveness/stop-reaches-worker", guarded(bm_stop_reaches_worker))
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark("liveness/death-reaches-run", guarded(bm_death_reaches_run))
+      ->Iterations(1)
+      ->UseManualTime()
+      ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark("startup/roudi-started", guarded([](benchmark::State& s) { bm_startup(s, true); }))
       ->Iterations(1)
       ->UseManualTime()

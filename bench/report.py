@@ -140,6 +140,10 @@ def parse(path):
         m = re.match(r"startup/([^/]+)", name)
         if m:
             startup[m.group(1)] = b
+            continue
+        m = re.match(r"liveness/([^/]+)", name)
+        if m:
+            startup["liveness/" + m.group(1)] = b
     context = dict(data.get("context", {}))
     context["repetitions"] = repetitions
     return context, transport, memcpy, pipeline, idle, startup, errors
@@ -364,7 +368,9 @@ def main():
         w("## Start-up and shutdown (2 worker processes)\n")
         w("bench-source → bench-ack (process) → bench-ack (process) → bench-sink, one frame, in a fresh process; "
           "median of the runs. start-up: run() called → first frame at the sink; shutdown: last frame → run() "
-          "returned; exit: run() returned → process gone (stopping RouDi when the engine started it).\n")
+          "returned; exit: run() returned → the process is gone (its parent sees it exit: a RouDi the engine started "
+          "is stopped afterwards by its keeper, off the user's path); whole process: started → exited, including "
+          "the private namespaces the run is measured in.\n")
         w("| RouDi | start-up ms | shutdown ms | exit ms | whole process ms | runs |")
         w("| --- | --- | --- | --- | --- | --- |")
         for key, label in (("roudi-started", "started by the engine"), ("roudi-attached", "already running")):
@@ -372,6 +378,27 @@ def main():
             if b:
                 w(f"| {label} | {b['startup_ms']:.1f} | {b['shutdown_ms']:.1f} | {b['exit_ms']:.1f} | "
                   f"{b['process_total_ms']:.1f} | {b['runs']:.0f} |")
+        w("")
+
+    stop = startup.get("liveness/stop-reaches-worker")
+    death = startup.get("liveness/death-reaches-run")
+    if stop or death:
+        w("## Liveness\n")
+        w("The supervisor thread of the main process, not its step loop, watches the workers and sends the "
+          "commands. stop → worker: main is inside a sink that spends 1 s per frame, request_stop(), until the "
+          "worker process (a source) has exited (target: the stop reaches it within 10 ms). death → run(): a "
+          "worker is SIGKILLed while main waits for a source paced at 2 frames/s, until run() has thrown "
+          "(target: 100 ms). Medians and maxima of the runs (each row's own count).\n")
+        w("| measure | p50 ms | max ms | runs | target met |")
+        w("| --- | --- | --- | --- | --- |")
+        if stop:
+            w(f"| stop → worker exited | {stop['stop_to_worker_exit_ms_p50']:.2f} | "
+              f"{stop['stop_to_worker_exit_ms_max']:.2f} | {stop['runs']:.0f} | "
+              f"{'met' if stop['stop_to_worker_exit_ms_max'] <= 10 else 'missed'} |")
+        if death:
+            w(f"| worker death → run() threw | {death['death_to_run_threw_ms_p50']:.2f} | "
+              f"{death['death_to_run_threw_ms_max']:.2f} | {death['runs']:.0f} | "
+              f"{'met' if death['death_to_run_threw_ms_max'] <= 100 else 'missed'} |")
         w("")
 
     if errors:

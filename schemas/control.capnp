@@ -69,6 +69,13 @@ struct WorkerSpec {
   logLevel @10 :Text;
   shared @11 :List(SharedData);  # Pipeline::share, as read-only segments
   publishers @12 :UInt32;        # shared-memory output pads in the pipeline (they share the pools)
+  runtimeName @13 :Text;         # this worker's iceoryx runtime name
+  mempools @14 :List(Mempool);   # the pools of the RouDi main attached to (frame sizes, windows)
+
+  struct Mempool {
+    payload @0 :UInt64;        # largest loan the pool serves
+    count @1 :UInt64;
+  }
 
   struct SharedData {
     name @0 :Text;

@@ -2,6 +2,8 @@
 // exit codes, the JSON statistics, Ctrl+C. Runs under support/private_shm.sh (the
 // process-mode runs start a RouDi), which also fails the test if anything is left.
 
+#include "support/child_process.hpp"
+
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -26,43 +28,11 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
-struct Child {
-  pid_t pid = -1;
-  fs::path out, err;
-};
-
-struct Result {
-  int exit_code = -1;  // 128 + signal when killed by one
-  std::string out, err;
-};
-
-std::string read_all(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-/// The "elements" of sgn-launch's JSON as name -> field -> value text (minimal parsing).
-std::map<std::string, std::map<std::string, std::string>> json_elements(const std::string& json) {
-  std::map<std::string, std::map<std::string, std::string>> out;
-  const std::regex object(R"re(\{"name": "([^"]+)"([^{}]*)\})re");
-  const std::regex field(R"re("(\w+)": ("[^"]*"|[-0-9.]+|true|false))re");
-  for (auto it = std::sregex_iterator(json.begin(), json.end(), object); it != std::sregex_iterator(); ++it) {
-    auto& fields = out[(*it)[1]];
-    const std::string rest = (*it)[2];
-    for (auto f = std::sregex_iterator(rest.begin(), rest.end(), field); f != std::sregex_iterator(); ++f) {
-      fields[(*f)[1]] = (*f)[2];
-    }
-  }
-  return out;
-}
-
-std::string json_top(const std::string& json, const std::string& key) {
-  std::smatch m;
-  if (std::regex_search(json, m, std::regex("\n  \"" + key + R"re(": ("[^"]*"|[-0-9.]+|true|false))re"))) return m[1];
-  return "";
-}
+using sgn::test::Child;
+using sgn::test::json_elements;
+using sgn::test::json_top;
+using sgn::test::read_all;
+using sgn::test::Result;
 
 class LaunchTest : public ::testing::Test {
  protected:
@@ -72,45 +42,9 @@ class LaunchTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(dir_); }
 
-  Child start(std::vector<std::string> args) {
-    Child child;
-    const std::string tag = std::to_string(counter_++);
-    child.out = dir_ / ("out" + tag);
-    child.err = dir_ / ("err" + tag);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&actions, 1, child.out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, child.err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const int rc = posix_spawn(&child.pid, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    EXPECT_EQ(rc, 0) << "cannot start " << args[0];
-    return child;
-  }
-
+  Child start(std::vector<std::string> args) { return runner_.start(std::move(args)); }
   /// Waits for the child; kills it (and fails) after `limit`.
-  Result finish(const Child& child, std::chrono::seconds limit = 60s) {
-    Result r;
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    int status = 0;
-    while (::waitpid(child.pid, &status, WNOHANG) == 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        ADD_FAILURE() << "child did not end within " << limit.count() << " s; killing it";
-        ::kill(child.pid, SIGKILL);
-        ::waitpid(child.pid, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = read_all(child.out);
-    r.err = read_all(child.err);
-    return r;
-  }
-
+  Result finish(const Child& child, std::chrono::seconds limit = 60s) { return runner_.finish(child, limit); }
   Result run(std::vector<std::string> args) { return finish(start(std::move(args))); }
 
   /// Ctrl+C once: sources end with EOS, everything drains, exit 130.
@@ -139,7 +73,7 @@ class LaunchTest : public ::testing::Test {
   }
 
   fs::path dir_;
-  int counter_ = 0;
+  sgn::test::ChildRunner runner_{fs::temp_directory_path() / ("sgn-launch-test-" + std::to_string(::getpid()))};
 };
 
 const std::string kLaunch = SGN_LAUNCH_PATH;
@@ -282,6 +216,58 @@ TEST_F(LaunchTest, CustomElementThroughLaunchMain) {
   Result bad = run({kClipLaunch, "sine-source ! clip limt=1 ! stats-sink"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("did you mean 'limit'?"), std::string::npos) << bad.err;
+}
+
+TEST_F(LaunchTest, QueueAndJoinTimeoutBeyondTheirBoundsExitTwoNamingValueAndBound) {
+  const std::string line = "sine-source frames=3 ! stats-sink";
+  for (const std::string value : {"0", "65537", "18446744073709551616", "-1", "many"}) {
+    Result r = run({kLaunch, "--queue", value, line});
+    EXPECT_EQ(r.exit_code, 2) << value;
+    for (const std::string& text : std::vector<std::string>{"--queue", "'" + value + "'", "65536"}) {
+      EXPECT_NE(r.err.find(text), std::string::npos) << text << " in: " << r.err;
+    }
+  }
+  for (const std::string value : {"86400001", "9223372036854", "-1", "99999999999999999999"}) {
+    Result r = run({kLaunch, "--join-timeout", value, line});
+    EXPECT_EQ(r.exit_code, 2) << value;
+    for (const std::string& text : std::vector<std::string>{"--join-timeout", "'" + value + "'", "86400000"}) {
+      EXPECT_NE(r.err.find(text), std::string::npos) << text << " in: " << r.err;
+    }
+  }
+  Result process = run({kLaunch, "--queue", "257", "sine-source frames=3 ! fir placement=process ! stats-sink"});
+  EXPECT_EQ(process.exit_code, 2);
+  EXPECT_NE(process.err.find("queue_maxsize 257"), std::string::npos) << process.err;
+  EXPECT_NE(process.err.find("256"), std::string::npos) << process.err;
+
+  EXPECT_EQ(run({kLaunch, "-q", "-t", "--queue", "65536", "--join-timeout", "86400000", line}).exit_code, 0);
+  EXPECT_EQ(run({kLaunch, "-q", "--queue", "1", "--join-timeout", "0", line}).exit_code, 0);
+}
+
+TEST_F(LaunchTest, InspectShowsARangeForEveryNumericProperty) {
+  Result list = run({kInspect});
+  ASSERT_EQ(list.exit_code, 0);
+  std::vector<std::string> types;
+  std::istringstream lines(list.out);
+  for (std::string line; std::getline(lines, line) && !line.empty();) types.push_back(line.substr(0, line.find(' ')));
+  ASSERT_GE(types.size(), 5u) << list.out;
+  std::size_t numeric = 0;
+  for (const auto& type : types) {
+    Result r = run({kInspect, type});
+    ASSERT_EQ(r.exit_code, 0) << type;
+    std::istringstream text(r.out.substr(r.out.find("\nProperties:\n") + 13));
+    std::string header;
+    std::getline(text, header);
+    const std::size_t type_column = header.find("type"), range_column = header.find("range");
+    ASSERT_NE(range_column, std::string::npos) << r.out;
+    for (std::string row; std::getline(text, row) && !row.empty();) {
+      const std::string kind = row.substr(type_column, row.find(' ', type_column) - type_column);
+      if (kind != "int" && kind != "double") continue;
+      ++numeric;
+      EXPECT_TRUE(std::regex_search(row.substr(range_column), std::regex(R"(^\[-?[0-9.e+]+, -?[0-9.e+]+\])")))
+          << type << ": " << row;
+    }
+  }
+  EXPECT_GE(numeric, 14u) << "the built-in elements declare fewer numeric properties than expected";
 }
 
 }  // namespace

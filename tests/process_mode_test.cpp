@@ -18,6 +18,8 @@
 #include <future>
 #include <thread>
 
+#include "process/run_record.hpp"
+#include "support/loop_elements.hpp"
 #include "support/run_helpers.hpp"
 #include "support/test_elements.hpp"
 
@@ -52,9 +54,9 @@ std::vector<pid_t> children_named(const std::string& prefix) {
   return found;
 }
 
-/// Shared-memory segments this process's pipelines made ("sgn.<pid>_<n>...").
+/// Shared-memory segments this process's pipelines made ("sgn.<token>.<n>...").
 std::vector<std::string> own_sgn_segments() {
-  const std::string prefix = "sgn." + std::to_string(::getpid()) + "_";
+  const std::string prefix = "sgn." + detail::process_token() + ".";
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
     const std::string name = entry.path().filename();
@@ -269,6 +271,67 @@ TEST_P(PlacementTest, AnAuthorOwnedLoopForwardsEveryFrameAndStops) {
   EXPECT_LT(test::seconds_since(start), 2.0) << "the worker's own loop must see the stop";
 }
 
+/// Every data frame `producer` published was taken in by `consumer` or counted as discarded there.
+void expect_conserved(const RunReport& report, const char* producer, const char* consumer) {
+  const ElementStats* p = report.find(producer);
+  const ElementStats* c = report.find(consumer);
+  ASSERT_TRUE(p && c) << producer << " -> " << consumer << ": missing from the report";
+  EXPECT_EQ(p->frames_out, c->frames_in + c->discarded)
+      << producer << " -> " << consumer << ": out " << p->frames_out << ", in " << c->frames_in << ", discarded "
+      << c->discarded;
+}
+
+TEST_P(PlacementTest, FramesAreConservedOnEveryLinkWhenStopped) {
+  auto& record = test::SinkRecord::named("conserved-stop");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}})
+      .add("test-transform", "t", {}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "conserved-stop"}, {"sleep_us", "500"}});
+  p.link("src", "t").link("t", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  ASSERT_EQ(wait_for_frames(record, 31, run), "");
+  p.request_stop();
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+  const RunReport report = run.get();
+  EXPECT_TRUE(report.stopped);
+  expect_conserved(report, "src", "t");
+  expect_conserved(report, "t", "sink");
+  EXPECT_GT(report.find("src")->frames_out, report.find("sink")->frames_in) << "nothing was in flight: a weak test";
+}
+
+TEST_P(PlacementTest, FramesAreConservedOnEveryLinkWhenAnElementFails) {
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}})
+      .add("test-transform", "t", {{"throw_at", "200"}}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "conserved-failure"}, {"sleep_us", "200"}});
+  p.link("src", "t").link("t", "sink");
+  EXPECT_THROW(test::run_within(p, 20s), WorkerError);
+  const RunReport& report = p.last_report();
+  expect_conserved(report, "src", "t");
+  expect_conserved(report, "t", "sink");
+  EXPECT_EQ(report.find("t")->frames_out, 200u);
+}
+
+TEST_P(PlacementTest, AnAuthorLoopThatOnlyPollsShouldStopSeesTheStop) {
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}})
+      .add("test-polling-worker", "w", {}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "polling"}});
+  p.link("src", "w").link("w", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  // A worker process exists only once RouDi is up (a stop before that abandons the start).
+  while (GetParam() == Placement::Process && children_named("sgn-worker:w").empty() &&
+         run.wait_for(1ms) != std::future_status::ready) {
+  }
+  std::this_thread::sleep_for(100ms);  // not synchronisation: a stop at any moment must work
+  p.request_stop();
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready) << "the polling loop never saw the stop";
+  const RunReport report = run.get();
+  EXPECT_TRUE(report.stopped);
+  EXPECT_GT(report.find("src")->frames_out, 0u) << "stopped before the pipeline ran: a weak test";
+}
+
 INSTANTIATE_TEST_SUITE_P(Placements, PlacementTest, ::testing::Values(Placement::Thread, Placement::Process),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
@@ -432,6 +495,49 @@ TEST_F(ProcessModeTest, AFrameLargerThanTheLargestChunkFailsNamingTheSizes) {
   }
 }
 
+TEST_F(ProcessModeTest, AStopReachesAWorkerWhileTheMainThreadIsBusyInAnElement) {
+  auto& record = test::SinkRecord::named("busy-main");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "busy-main"}, {"sleep_us", "4000000"}});
+  p.link("src", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  ASSERT_EQ(wait_for_frames(record, 1, run), "");
+  // The sink is now in its next 4 s pause: main cannot look at anything until it returns.
+  ASSERT_EQ(children_named("sgn-worker:src").size(), 1u);
+  const auto start = test::Clock::now();
+  p.request_stop();
+  while (!children_named("sgn-worker:src").empty() && test::seconds_since(start) < 3.0) {
+    std::this_thread::sleep_for(5ms);
+  }
+  const double stopped_after = test::seconds_since(start);
+  EXPECT_LT(stopped_after, 2.0) << "the worker ended only when main's element returned";
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+  EXPECT_TRUE(run.get().stopped);
+}
+
+TEST_F(ProcessModeTest, AKilledWorkerBehindAPacedSourceIsReportedAtOnce) {
+  Pipeline p;
+  // A frame every 10 s: the failure must not wait for the next one.
+  p.add("test-paced-source", "src", {{"count", "-1"}, {"period_us", "10000000"}})
+      .add("test-transform", "t", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "paced-kill"}});
+  p.link("src", "t").link("t", "sink");
+  auto& record = test::SinkRecord::named("paced-kill");
+  record.clear();
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  ASSERT_EQ(wait_for_frames(record, 1, run), "");
+  const auto workers = children_named("sgn-worker:t");
+  ASSERT_EQ(workers.size(), 1u);
+  const auto start = test::Clock::now();
+  ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+  EXPECT_THROW(run.get(), WorkerError);
+  EXPECT_LT(test::seconds_since(start), 2.0) << "reported only when the paced source woke up";
+  expect_conserved(p.last_report(), "src", "t");
+}
+
 bool roudi_answers() { return std::filesystem::exists("/tmp/roudi"); }
 
 Pipeline small_process_pipeline(const char* record) {
@@ -441,6 +547,39 @@ Pipeline small_process_pipeline(const char* record) {
       .add("test-check-sink", "sink", {{"record", record}});
   p.link("src", "t").link("t", "sink");
   return p;
+}
+
+/// Every signal's disposition and this thread's mask.
+struct SignalState {
+  static constexpr int kRestorer = 0x04000000;  // SA_RESTORER, which glibc's headers do not export
+  std::vector<std::pair<void*, int>> actions;  // handler and flags per signal
+  sigset_t mask{};
+  static SignalState now() {
+    SignalState state;
+    for (int s = 1; s < NSIG; ++s) {
+      struct sigaction action {};
+      ::sigaction(s, nullptr, &action);
+      // glibc adds SA_RESTORER to whatever it installs, SIG_DFL included: not a disposition.
+      state.actions.emplace_back(reinterpret_cast<void*>(action.sa_handler), action.sa_flags & ~kRestorer);
+    }
+    ::pthread_sigmask(SIG_SETMASK, nullptr, &state.mask);
+    return state;
+  }
+};
+
+TEST_F(ProcessModeTest, EverySignalDispositionAndTheMaskAreAsBeforeAfterARun) {
+  const SignalState before = SignalState::now();
+  {
+    Pipeline p = small_process_pipeline("dispositions");
+    test::run_within(p, 30s);
+  }
+  const SignalState after = SignalState::now();
+  for (int s = 1; s < NSIG; ++s) {
+    EXPECT_EQ(before.actions[s - 1], after.actions[s - 1]) << "signal " << s << " (" << strsignal(s) << ")";
+  }
+  for (int s = 1; s < NSIG; ++s) {
+    EXPECT_EQ(sigismember(&before.mask, s), sigismember(&after.mask, s)) << "mask of signal " << s;
+  }
 }
 
 /// A directory holding an `iox-roudi` shell script with `body`, to put first on PATH.
@@ -518,8 +657,8 @@ TEST_F(ProcessModeTest, RouDiDyingMidStreamFailsThePipelineClearly) {
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
   ASSERT_EQ(wait_for_frames(record, 21, run), "");
-  // The engine starts RouDi detached from this process and notes its pid.
-  std::ifstream pid_file("/tmp/sgn-roudi.pid");
+  // The engine starts RouDi through a keeper and notes its pid in its runtime directory.
+  std::ifstream pid_file(detail::runtime_dir_location() + "/roudi.pid");
   pid_t roudi = 0;
   pid_file >> roudi;
   ASSERT_GT(roudi, 0);
@@ -627,6 +766,8 @@ TEST_F(ProcessModeTest, ProcessesStartingAtOnceShareTheRouDiOneOfThemStarts) {
   std::vector<std::string> started;
   for (std::string line; std::getline(log, line);) started.push_back(line);
   EXPECT_EQ(started.size(), 1u) << "RouDi was started " << started.size() << " times";
+  // The keeper stops the RouDi the engine started just after the last helper exits.
+  for (int i = 0; i < 200 && roudi_answers(); ++i) std::this_thread::sleep_for(10ms);
   EXPECT_FALSE(roudi_answers()) << "the last helper to leave stops the RouDi the engine started";
   std::filesystem::remove(starts);
 }
@@ -636,6 +777,7 @@ TEST_F(ProcessModeTest, ProcessesStartingAtOnceShareTheRouDiOneOfThemStarts) {
 
 int main(int argc, char** argv) {
   sgn::test::register_test_elements(sgn::Registry::global());
+  sgn::test::register_loop_elements(sgn::Registry::global());
   sgn::init(argc, argv);  // a worker process start ends here
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();

@@ -3,6 +3,10 @@
 #include <sgn/properties.hpp>
 #include <sgn/registry.hpp>
 
+#include <cstdint>
+#include <limits>
+
+#include "support/expect_error.hpp"
 #include "support/test_elements.hpp"
 
 namespace sgn {
@@ -14,8 +18,8 @@ const std::vector<PropertySpec>& specs() {
       property<std::int64_t>("count", 10, "how many", 0, 100),
       property<double>("gain", 1.5, "multiplier", -10.0, 10.0),
       property<std::string>("label", "hello", "a label"),
-      property<int>("small", 3, "an int declared as int"),
-      property<float>("ratio", 0.25f, "a float"),
+      property<int>("small", 3, "an int declared as int", -5, 5),
+      property<float>("ratio", 0.25f, "a float", 0.0f, 1.0f),
   };
   return list;
 }
@@ -24,14 +28,8 @@ Properties parse(const PropertyMap& given) { return Properties::parse("amp", "sc
 
 // Parsing `given` fails with a PropertyError naming the element and every `expected` text.
 void expect_error(const PropertyMap& given, std::vector<std::string> expected) {
-  try {
-    parse(given);
-    FAIL() << "no PropertyError";
-  } catch (const PropertyError& e) {
-    const std::string what = e.what();
-    EXPECT_NE(what.find("'amp'"), std::string::npos) << what;
-    for (const auto& text : expected) EXPECT_NE(what.find(text), std::string::npos) << text << " in: " << what;
-  }
+  expected.push_back("'amp'");
+  test::expect_error<PropertyError>([&] { parse(given); }, expected);
 }
 
 TEST(Properties, DefaultsFillUnsetValues) {
@@ -81,6 +79,68 @@ TEST(Properties, OutOfRangeIsAnError) {
   EXPECT_EQ(parse({{"gain", "-10"}}).get<double>("gain"), -10.0);
 }
 
+TEST(Properties, ValuesBeyondEitherBoundNameTheValueAndTheBound) {
+  expect_error({{"count", "101"}}, {"count", "101", "[0, 100]"});
+  expect_error({{"count", "-1"}}, {"count", "-1", "[0, 100]"});
+  expect_error({{"gain", "-10.000001"}}, {"gain", "-10.000001", "[-10, 10]"});
+  expect_error({{"small", "6"}}, {"small", "6", "[-5, 5]"});
+  expect_error({{"ratio", "1.5"}}, {"ratio", "1.5", "[0, 1]"});
+  // Not even a number of the type: the message still gives the range.
+  expect_error({{"count", "18446744073709551616"}}, {"count", "18446744073709551616", "[0, 100]"});
+  expect_error({{"gain", "1e999"}}, {"gain", "1e999", "[-10, 10]"});
+  expect_error({{"gain", "-inf"}}, {"gain", "-inf", "[-10, 10]"});
+  expect_error({{"gain", "nan"}}, {"gain", "nan", "[-10, 10]"});
+}
+
+TEST(Properties, IntegerBoundsCompareExactly) {
+  // 2^53 + 1 becomes 2^53 as a double: a range check in doubles would let it through.
+  const std::vector<PropertySpec> specs{
+      property<std::int64_t>("big", 0, "", -kMaxPropertyInteger, kMaxPropertyInteger)};
+  EXPECT_EQ(Properties::parse("e", "t", specs, {{"big", "9007199254740992"}}).get<std::int64_t>("big"),
+            kMaxPropertyInteger);
+  EXPECT_THROW(Properties::parse("e", "t", specs, {{"big", "9007199254740993"}}), PropertyError);
+  EXPECT_THROW(Properties::parse("e", "t", specs, {{"big", "-9007199254740993"}}), PropertyError);
+}
+
+// Numeric declarations without both bounds do not compile...
+template <class T>
+concept DeclarableWithoutBounds = requires { property<T>("x", T{}, "doc"); };
+static_assert(!DeclarableWithoutBounds<std::int64_t> && !DeclarableWithoutBounds<int> &&
+              !DeclarableWithoutBounds<double> && !DeclarableWithoutBounds<float>);
+static_assert(DeclarableWithoutBounds<bool> && DeclarableWithoutBounds<std::string>);
+
+// `declare` throws a PropertyError naming the property and every `expected` text.
+template <class F>
+void expect_declaration_error(F declare, std::vector<std::string> expected) {
+  expected.push_back("'p'");
+  test::expect_error<PropertyError>(declare, expected);
+}
+
+TEST(Properties, DeclarationsWithUnusableBoundsAreRefused) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const double inf = std::numeric_limits<double>::infinity();
+  expect_declaration_error([] { property<int>("p", 5, "", 10, 1); }, {"min 10 exceeds max 1"});
+  expect_declaration_error([] { property<std::int64_t>("p", 0, "", 0, INT64_MAX); },
+                           {"not an integer of magnitude at most 9007199254740992"});
+  expect_declaration_error([] { property<std::uint64_t>("p", 0, "", 0, UINT64_MAX); }, {"not an integer"});
+  expect_declaration_error([] { property<std::int64_t>("p", 11, "", 0, 10); }, {"default 11", "[0, 10]"});
+  expect_declaration_error([&] { property<double>("p", 0.0, "", -inf, 1.0); }, {"not finite"});
+  expect_declaration_error([&] { property<double>("p", 0.0, "", 0.0, nan); }, {"not finite"});
+  expect_declaration_error([&] { property<double>("p", nan, "", 0.0, 1.0); }, {"default nan"});
+  EXPECT_NO_THROW(property<double>("p", 1.0, "", 1.0, 1.0));
+}
+
+TEST(Properties, NumericSpecsWithoutBoundsAreRefusedWhenParsed) {
+  // A spec written by hand instead of with property<T>().
+  for (auto type : {PropertyType::Int, PropertyType::Double}) {
+    const std::vector<PropertySpec> specs{{"p", type, "1", "", std::nullopt, 5.0}};
+    test::expect_error<PropertyError>([&] { Properties::parse("amp", "scale", specs, {}); },
+                                      {"'amp'", "'p'", "both bounds"});
+  }
+  const std::vector<PropertySpec> fractional{{"p", PropertyType::Int, "1", "", 0.5, 5.0}};
+  EXPECT_THROW(Properties::parse("amp", "scale", fractional, {}), PropertyError);
+}
+
 TEST(Properties, ToStringsRoundTrips) {
   const Properties p =
       parse({{"enabled", "off"}, {"count", "7"}, {"gain", "0.1"}, {"label", "x y"}, {"ratio", "0.3333333"}});
@@ -109,7 +169,7 @@ TEST(Properties, UndeclaredNameOnGet) { EXPECT_THROW(parse({}).get<double>("volu
 TEST(Properties, ReservedNamesAreRefusedAtRegistration) {
   for (const auto& name : reserved_property_names()) {
     Registry registry;
-    ElementType type{{"test-reserved", "", {property<std::int64_t>(name, 1, "")}}, nullptr};
+    ElementType type{{"test-reserved", "", {property<std::int64_t>(name, 1, "", 0, 1)}}, nullptr};
     try {
       registry.add(std::move(type));
       FAIL() << name << " was accepted";

@@ -27,8 +27,8 @@ class NotifySink final : public Sink<schema::Bytes> {
  public:
   static ElementInfo describe() {
     return {"test-notify-sink", "tells a pipe when the first frame arrives",
-            {property<std::int64_t>("fd", -1, "pipe to write to"),
-             property<std::int64_t>("sleep_ms", 0, "pause per frame", 0)}};
+            {property<std::int64_t>("fd", -1, "pipe to write to", -1, 1 << 20),
+             property<std::int64_t>("sleep_ms", 0, "pause per frame", 0, 60'000)}};
   }
   explicit NotifySink(const ElementArgs& args)
       : Sink(args),

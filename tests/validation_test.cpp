@@ -1,8 +1,14 @@
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sgn/elements/register.hpp>
 #include <sgn/error.hpp>
 #include <sgn/pipeline.hpp>
 #include <sgn/schemas/samples.capnp.h>
 
+#include <cmath>
+#include <limits>
+
+#include "support/expect_error.hpp"
 #include "support/test_elements.hpp"
 
 namespace sgn {
@@ -39,19 +45,7 @@ class ValidationTest : public ::testing::Test {
   Registry registry;
 };
 
-// `f` throws E whose message holds every text in `expected`.
-template <class E, class F>
-void expect_error(F f, const std::vector<std::string>& expected) {
-  try {
-    f();
-    FAIL() << "nothing thrown";
-  } catch (const E& e) {
-    const std::string what = e.what();
-    for (const auto& text : expected) EXPECT_NE(what.find(text), std::string::npos) << text << " in: " << what;
-  } catch (const std::exception& e) {
-    FAIL() << "wrong exception: " << e.what();
-  }
-}
+using test::expect_error;
 
 TEST_F(ValidationTest, AValidPipelinePasses) {
   Pipeline p = pipeline();
@@ -183,6 +177,74 @@ TEST_F(ValidationTest, ZeroQueueSize) {
   p.add("test-count-source", "src").add("test-check-sink", "sink");
   p.link("src", "sink");
   expect_error<ValidationError>([&] { p.validate(); }, {"queue_maxsize"});
+}
+
+TEST_F(ValidationTest, QueueSizeBeyondItsBoundsNamesValueAndBound) {
+  auto pipeline_with_queue = [&](std::size_t queue) {
+    Pipeline p(PipelineOptions{.default_placement = Placement::Thread, .queue_maxsize = queue, .registry = &registry});
+    p.add("test-count-source", "src", {{"count", "3"}}).add("test-check-sink", "sink");
+    p.link("src", "sink");
+    return p;
+  };
+  expect_error<ValidationError>([&] { pipeline_with_queue(kQueueMaxsizeLimit + 1).validate(); },
+                                {"queue_maxsize", "65537", "65536"});
+  const std::size_t huge = std::size_t{1} << 63 | 1;  // std::bit_ceil of it is undefined
+  expect_error<ValidationError>([&] { pipeline_with_queue(huge).run(); },
+                                {"queue_maxsize", "9223372036854775809", "65536"});
+  expect_error<ValidationError>([&] { pipeline_with_queue(SIZE_MAX).run(); }, {"18446744073709551615", "65536"});
+  EXPECT_NO_THROW(pipeline_with_queue(kQueueMaxsizeLimit).run());
+  EXPECT_NO_THROW(pipeline_with_queue(1).run());
+}
+
+TEST_F(ValidationTest, JoinTimeoutBeyondItsBoundsNamesValueAndBound) {
+  auto pipeline_with_timeout = [&](std::chrono::milliseconds timeout) {
+    Pipeline p(PipelineOptions{.join_timeout = timeout, .registry = &registry});
+    p.add("test-count-source", "src").add("test-check-sink", "sink");
+    p.link("src", "sink");
+    return p;
+  };
+  using std::chrono::milliseconds;
+  expect_error<ValidationError>([&] { pipeline_with_timeout(kJoinTimeoutLimit + milliseconds(1)).validate(); },
+                                {"join_timeout", "86400001", "86400000"});
+  // Where the timeout in nanoseconds overflows.
+  expect_error<ValidationError>([&] { pipeline_with_timeout(milliseconds(9223372036854)).validate(); },
+                                {"join_timeout", "9223372036854", "86400000"});
+  expect_error<ValidationError>([&] { pipeline_with_timeout(milliseconds(-1)).validate(); },
+                                {"join_timeout", "-1", "86400000"});
+  EXPECT_NO_THROW(pipeline_with_timeout(kJoinTimeoutLimit).validate());
+  EXPECT_NO_THROW(pipeline_with_timeout(milliseconds(0)).validate());
+}
+
+/// Texts of values just beyond each bound of a numeric property, and its range as errors print it.
+std::pair<std::vector<std::string>, std::string> beyond_bounds(const PropertySpec& spec) {
+  const double min = *spec.min, max = *spec.max;
+  if (spec.type == PropertyType::Int) {
+    const auto low = static_cast<std::int64_t>(min), high = static_cast<std::int64_t>(max);
+    return {{std::to_string(low - 1), std::to_string(high + 1)}, fmt::format("[{}, {}]", low, high)};
+  }
+  const double step_down = std::max(1.0, std::fabs(min)), step_up = std::max(1.0, std::fabs(max));
+  return {{fmt::format("{}", min - step_down), fmt::format("{}", max + step_up), "nan", "inf", "-inf"},
+          fmt::format("[{}, {}]", min, max)};
+}
+
+TEST_F(ValidationTest, EveryNumericPropertyRefusesValuesBeyondItsBounds) {
+  Registry all;
+  elements::register_all(all);
+  test::register_test_elements(all);
+  std::size_t checked = 0;
+  for (const auto& type : all.names()) {
+    for (const PropertySpec& spec : all.at(type).info.properties) {
+      if (spec.type != PropertyType::Int && spec.type != PropertyType::Double) continue;
+      ASSERT_TRUE(spec.min && spec.max) << type << " declares " << spec.name << " without bounds";
+      const auto [values, range] = beyond_bounds(spec);
+      for (const auto& value : values) {
+        expect_error<PropertyError>([&] { all.make(type, "probe", {{spec.name, value}}); },
+                                    {"'probe'", "'" + spec.name + "'", value, range});
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 20u) << "the elements declare fewer numeric properties than expected";
 }
 
 TEST_F(ValidationTest, UnknownTypeAndBadPropertyOnAdd) {

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
@@ -40,8 +41,10 @@ PIPELINE are joined with spaces. sgn-inspect lists the element types.
 options (anywhere; after '--' every word belongs to PIPELINE):
   -f, --file FILE       read the description from FILE ('-': standard input)
   -t, --threads         run every element in a worker thread (no worker processes, no RouDi)
-      --queue N         capacity of every channel between placements, in frames (default 100)
-      --join-timeout MS how long a worker may take to end once asked (default 10000)
+      --queue N         capacity of every channel between placements, in frames: 1 to 65536
+                        (default 100; at most 256 when an element has placement=process)
+      --join-timeout MS how long a worker may take to end once asked: 0 to 86400000 (24 h;
+                        default 10000)
       --json FILE       write the run's statistics as JSON to FILE ('-': standard output,
                         the human-readable output then goes to standard error)
       --dot FILE        write the pipeline as a Graphviz DOT graph to FILE ('-': standard output)
@@ -57,6 +60,9 @@ exit codes:
   130  interrupted by Ctrl+C (SIGINT) or SIGTERM: the first drains the pipeline
        (sources end with EOS), a second stops it at once
 )";
+static_assert(kQueueMaxsizeLimit == 65536 && kProcessQueueMaxsizeLimit == 256 &&
+                  kJoinTimeoutLimit == std::chrono::hours(24),
+              "the bounds of --queue and --join-timeout in kUsage are out of date");
 
 struct Options {
   std::optional<std::string> file;
@@ -69,8 +75,21 @@ struct Options {
   std::optional<spdlog::level::level_enum> log_level;
 };
 
-volatile std::sig_atomic_t g_early_signal = 0;
-extern "C" void on_early_signal(int) { g_early_signal = 1; }
+// Ctrl+C/SIGTERM outside run() (which installs the engine's own handler): before the
+// pipeline exists they are counted; once it exists they are handed to it, and it keeps
+// them for run() (the first drains, the second stops), so none is lost in between.
+std::atomic<int> g_early_signals{0};
+std::atomic<Pipeline*> g_pipeline{nullptr};
+extern "C" void on_early_signal(int) {
+  const int count = g_early_signals.fetch_add(1) + 1;
+  if (Pipeline* pipeline = g_pipeline.load()) {
+    if (count == 1) {
+      pipeline->request_shutdown();
+    } else {
+      pipeline->request_stop();
+    }
+  }
+}
 
 std::string program_name(const char* argv0) {
   std::string_view name = argv0 ? argv0 : "sgn-launch";
@@ -115,11 +134,17 @@ std::string parse_options(int argc, char** argv, Options& o, bool& help) {
       o.threads = true;
     } else if (arg == "--queue") {
       auto v = value(arg);
-      if (!v || !parse_number(*v, o.queue) || o.queue == 0) return "--queue needs a number of frames (at least 1)";
+      if (!v || !parse_number(*v, o.queue) || o.queue < 1 || o.queue > kQueueMaxsizeLimit) {
+        return fmt::format("--queue needs a number of frames from 1 to {}, got {}", kQueueMaxsizeLimit,
+                           v ? fmt::format("'{}'", *v) : "nothing");
+      }
     } else if (arg == "--join-timeout") {
       auto v = value(arg);
-      long long ms = 0;
-      if (!v || !parse_number(*v, ms) || ms < 0) return "--join-timeout needs a number of milliseconds";
+      std::chrono::milliseconds::rep ms = 0;
+      if (!v || !parse_number(*v, ms) || ms < 0 || ms > kJoinTimeoutLimit.count()) {
+        return fmt::format("--join-timeout needs a number of milliseconds from 0 to {} (24 h), got {}",
+                           kJoinTimeoutLimit.count(), v ? fmt::format("'{}'", *v) : "nothing");
+      }
       o.join_timeout = std::chrono::milliseconds(ms);
     } else if (arg == "--json") {
       auto v = value(arg);
@@ -294,8 +319,15 @@ std::string stats_json(const RunReport* report, int exit_code, const std::string
 }
 
 /// The launcher's SIGINT/SIGTERM handling outside run() (run() installs the engine's own).
+/// Publishes `pipeline` to the handler and hands it the signals that came before.
 class EarlySignals {
  public:
+  void hand_to(Pipeline& pipeline) {
+    g_pipeline.store(&pipeline);
+    const int before = g_early_signals.load();
+    if (before >= 1) pipeline.request_shutdown();
+    if (before >= 2) pipeline.request_stop();
+  }
   EarlySignals() {
     struct sigaction action {};
     action.sa_handler = on_early_signal;
@@ -420,6 +452,10 @@ int launch_main(int argc, char** argv) {
   } catch (const Error& e) {
     return usage_error(fmt::format("invalid pipeline: {}", e.what()));
   }
+  early.hand_to(*pipeline);
+  struct Unpublish {  // before the pipeline goes
+    ~Unpublish() { g_pipeline.store(nullptr); }
+  } unpublish;
   if (options.dot) {
     try {
       write_file(*options.dot, to_dot(*pipeline));
@@ -427,7 +463,7 @@ int launch_main(int argc, char** argv) {
       return usage_error(e.what());
     }
   }
-  if (g_early_signal) {
+  if (g_early_signals.load() > 0) {
     fmt::print(stderr, "Interrupted before the pipeline started\n");
     write_json(nullptr, kLaunchInterrupted, "");
     return kLaunchInterrupted;
@@ -476,7 +512,7 @@ int launch_main(int argc, char** argv) {
   }
   progress.clear();
 
-  const bool interrupted = report.interrupted || g_early_signal;
+  const bool interrupted = report.interrupted || g_early_signals.load() > 0;
   const int code = interrupted ? kLaunchInterrupted : kLaunchOk;
   if (chatty) {
     if (interrupted) {

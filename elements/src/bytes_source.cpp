@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "detail/limits.hpp"
 #include "detail/property_error.hpp"
 
 namespace sgn::elements {
 namespace {
-constexpr std::int64_t kMaxData = (std::int64_t{1} << 29) - 8;  // Cap'n Proto Data holds < 2^29 bytes
 
 BytesSource::Fill parse_fill(const ElementArgs& args) {
   const auto text = args.properties.get<std::string>("fill");
@@ -21,8 +21,8 @@ BytesSource::Fill parse_fill(const ElementArgs& args) {
 ElementInfo BytesSource::describe() {
   return {"bytes-source",
           "Bytes frames of a chosen size, for benchmarks",
-          {property<std::int64_t>("size", 4096, "payload bytes per frame", 0, static_cast<double>(kMaxData)),
-           property<std::int64_t>("frames", 1000, "frames to produce (0: unbounded)", 0),
+          {property<std::int64_t>("size", 4096, "payload bytes per frame", 0, detail::kMaxFrameDataBytes),
+           property<std::int64_t>("frames", 1000, "frames to produce (0: unbounded)", 0, detail::kMaxFrames),
            property<std::string>("fill", "none", "payload content: none (zeros, no per-frame cost), "
                                                  "index (frame index in the first 8 bytes), pattern (every byte)")}};
 }

@@ -1,17 +1,24 @@
 #include "sgn/elements/sine_source.hpp"
 
-#include <chrono>
+#include <algorithm>
 #include <cmath>
 #include <numbers>
-#include <thread>
+#include <stdexcept>
 #include <vector>
 
+#include "detail/limits.hpp"
 #include "detail/property_error.hpp"
 #include "detail/samples_data.hpp"
 
 namespace sgn::elements {
 namespace {
-constexpr std::size_t kMaxValues = std::size_t{1} << 28;  // Cap'n Proto lists hold < 2^29 elements
+// Floats of the largest frame: 16777152.
+constexpr std::int64_t kMaxValues = detail::kMaxFrameDataBytes / static_cast<std::int64_t>(sizeof(float));
+// Timestamps are int64 nanoseconds from the stream's start (added to the clock when
+// realtime): stream time stays below 2^62 ns, about 146 years.
+constexpr double kMaxStreamNs = 0x1p62;
+
+double stream_ns(double samples, double rate) { return samples * 1e9 / rate; }
 }  // namespace
 
 /// Standard normal values: splitmix64 bits through Marsaglia's polar method. Several times
@@ -53,14 +60,14 @@ ElementInfo SineSource::describe() {
   return {"sine-source",
           "sensor-like Samples: a sine per channel plus gaussian noise",
           {property<double>("rate", 16384.0, "samples per second, per channel", 1e-3, 1e9),
-           property<std::int64_t>("channels", 1, "interleaved channels", 1, 1024),
-           property<std::int64_t>("samples", 1024, "samples per frame, per channel", 1, 1 << 24),
+           property<std::int64_t>("channels", 1, "interleaved channels (channels * samples <= 16777152)", 1, 1024),
+           property<std::int64_t>("samples", 1024, "samples per frame, per channel", 1, kMaxValues),
            property<double>("frequency", 10.0, "sine frequency in Hz", 0, 1e9),
            property<double>("amplitude", 1.0, "sine amplitude", 0, 1e9),
            property<double>("noise", 0.1, "standard deviation of the gaussian noise", 0, 1e9),
-           property<std::int64_t>("frames", 0, "frames to produce (0: unbounded)", 0),
+           property<std::int64_t>("frames", 0, "frames to produce (0: unbounded)", 0, detail::kMaxFrames),
            property<double>("duration", 0.0, "seconds of stream time to produce (0: unbounded)", 0, 1e9),
-           property<std::int64_t>("seed", 0, "seed of the noise generator", 0),
+           property<std::int64_t>("seed", 0, "seed of the noise generator", 0, kMaxPropertyInteger),
            property<bool>("realtime", false, "pace frames at the sample rate, like a real sensor")}};
 }
 
@@ -75,13 +82,21 @@ SineSource::SineSource(const ElementArgs& args)
       frame_limit_(properties().get<std::uint64_t>("frames")),
       realtime_(properties().get<bool>("realtime")),
       gauss_(std::make_unique<Noise>(properties().get<std::uint64_t>("seed"))) {
-  if (channels_ * samples_ > kMaxValues) {
+  if (channels_ * samples_ > static_cast<std::size_t>(kMaxValues)) {
     detail::throw_property_error(args, fmt::format("channels * samples = {} * {} exceeds {} values per frame",
                                                    channels_, samples_, kMaxValues));
   }
   if (const double duration = properties().get<double>("duration"); duration > 0) {
     const auto frames = static_cast<std::uint64_t>(std::ceil(duration * rate_ / static_cast<double>(samples_)));
     if (frame_limit_ == 0 || frames < frame_limit_) frame_limit_ = frames;
+  }
+  // The end of the last frame (of the first, when unbounded: produce() checks the others).
+  const double last_ns =
+      stream_ns(static_cast<double>(std::max<std::uint64_t>(frame_limit_, 1)) * static_cast<double>(samples_), rate_);
+  if (last_ns > kMaxStreamNs) {
+    detail::throw_property_error(
+        args, fmt::format("frames * samples / rate = {} s of stream time exceeds {} s (timestamps are 64-bit "
+                          "nanoseconds)", last_ns / 1e9, kMaxStreamNs / 1e9));
   }
   // sin(a + p) = sin a cos p + cos a sin p: two trig calls per instant, not one per channel.
   for (std::size_t c = 0; c < channels_; ++c) {
@@ -95,14 +110,23 @@ SineSource::~SineSource() = default;
 
 std::size_t SineSource::max_output_bytes() const { return channels_ * samples_ * sizeof(float) + 256; }
 
+void SineSource::start() { started_ns_ = monotonic_ns(); }
+
+// A frame is due once its last sample has been "acquired": the engine waits for it
+// (interruptibly) instead of this element sleeping.
+std::int64_t SineSource::next_frame_due_ns() const {
+  if (!realtime_) return 0;
+  const double end_ns = stream_ns(static_cast<double>((produced_ + 1) * samples_), rate_);
+  if (end_ns > kMaxStreamNs) return 0;  // produce() reports the overflow
+  return started_ns_ + static_cast<std::int64_t>(end_ns);
+}
+
 Flow SineSource::produce(schema::Samples::Builder out, Context&) {
   if (frame_limit_ != 0 && produced_ >= frame_limit_) return Flow::Eos;
   const std::uint64_t first = produced_ * samples_;
-  if (realtime_) {
-    if (produced_ == 0) started_ns_ = monotonic_ns();
-    const auto due = started_ns_ + static_cast<std::int64_t>(static_cast<double>(first + samples_) * 1e9 / rate_);
-    const std::int64_t wait = due - monotonic_ns();
-    if (wait > 0) std::this_thread::sleep_for(std::chrono::nanoseconds(wait));
+  if (stream_ns(static_cast<double>(first + samples_), rate_) > kMaxStreamNs) {
+    throw std::overflow_error(fmt::format("element '{}': stream time passes {} s, beyond 64-bit nanosecond "
+                                          "timestamps; set frames or duration", name(), kMaxStreamNs / 1e9));
   }
   out.setSampleRate(rate_);
   out.setStartTimeNs(std::llround(static_cast<double>(first) * 1e9 / rate_));

@@ -56,9 +56,14 @@ void publish_gap(Node& node, const FrameHeader* input) {
 }
 }  // namespace
 
-StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, const BuildFn& build) {
+StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, std::int64_t due_ns,
+                       const BuildFn& build) {
   if (!node.outputs_have_space()) return StepResult::WaitOutput;
   if (node.control().eos_requested.load(std::memory_order_relaxed)) return StepResult::Done;
+  if (due_ns != 0) {
+    node.set_wake_at_ns(due_ns);  // also marks the node as paced: one frame per visit, no bursts
+    if (due_ns > monotonic_ns()) return StepResult::WaitTime;
+  }
   FrameWriter writer = node.loan(0, output_bytes);
   if (overwrites) writer.skip_zeroing();
   Context ctx(node, nullptr);
@@ -186,10 +191,14 @@ OutputPad WorkerContext::output(std::string_view pad) {
 }
 
 bool WorkerContext::should_stop() const noexcept {
-  return node_.control().stop_requested.load(std::memory_order_relaxed);
+  // In a worker process, commands from main arrive on its control topic: a loop that
+  // only polls this must still see them.
+  if (node_.control().poll_commands) node_.control().poll_commands();
+  return node_.control().ending();
 }
 
 bool WorkerContext::should_shutdown() const noexcept {
+  if (node_.control().poll_commands) node_.control().poll_commands();
   return node_.control().eos_requested.load(std::memory_order_relaxed);
 }
 
@@ -202,7 +211,7 @@ std::span<const std::byte> WorkerContext::shared(std::string_view name) const {
 detail::StepResult WorkerElement::step(detail::Node& node) {
   WorkerContext ctx(node);
   run(ctx);
-  if (!node.control().stop_requested.load()) node.publish_eos(true);
+  if (!node.control().ending()) node.publish_eos(true);
   return StepResult::Done;
 }
 

@@ -7,6 +7,14 @@
 
 namespace sgn::detail {
 
+void RunControl::notify_all() noexcept {
+  for (Waker* w : all_wakers) w->notify();
+  if (wake_fd >= 0) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
+  }
+}
+
 Node::Node(std::unique_ptr<Element> element, Placement placement, RunControl& control)
     : element_(std::move(element)), name_(element_->name()), placement_(placement), control_(control), waker_(control.main_waker) {
   pid_ = ::getpid();
@@ -22,8 +30,8 @@ void Node::finish() noexcept {
   } catch (const std::exception& e) {
     element_->log().error("finish() threw: {}", e.what());
   }
-  if (discarded_ != 0) {
-    element_->log().warn("{} frame(s) arrived after the element ended and were discarded", discarded_);
+  if (const auto discarded = counters_->discarded.load(std::memory_order_relaxed); discarded != 0) {
+    element_->log().warn("{} frame(s) arrived after the element ended and were discarded", discarded);
   }
 }
 
@@ -45,8 +53,8 @@ StepResult Node::step() {
         progress = true;
         if (frame.eos()) {
           inputs[i].eos = inputs[i].ended = true;
-        } else {
-          ++discarded_;
+        } else if (!frame.gap()) {
+          add_discarded(1);
         }
       }
       if (!inputs[i].ended && inputs[i].channel->closed() && inputs[i].channel->size() == 0) {
@@ -85,10 +93,10 @@ bool Node::pop(std::size_t index, Frame& out) {
   if (h.flags & kFrameEos) {
     in.eos = in.ended = true;
   } else if (h.flags & kFrameGap) {
-    ++gaps_;
+    NodeCounters::add(counters_->gaps);
   } else {
-    ++frames_in_;
-    bytes_in_ += h.message_bytes;
+    NodeCounters::add(counters_->frames_in);
+    NodeCounters::add(counters_->bytes_in, h.message_bytes);
     if (outputs.empty()) {
       control_.sink_frames.fetch_add(1, std::memory_order_relaxed);
       control_.sink_bytes.fetch_add(h.message_bytes, std::memory_order_relaxed);
@@ -128,21 +136,23 @@ void Node::stamp(std::size_t output, FrameHeader& header, const FrameHeader* inp
 
 void Node::publish(std::size_t output, Frame frame) {
   OutputPort& out = outputs[output];
-  const FrameHeader& h = frame.header();
-  if (h.flags & kFrameEos) {
-    out.eos_sent = true;
-  } else if (h.flags & kFrameGap) {
-    if (inputs.empty()) ++gaps_;  // elements with inputs counted it on arrival
-  } else {
-    ++frames_out_;
-    bytes_out_ += h.message_bytes;
-  }
+  const std::uint32_t flags = frame.header().flags;
+  const std::uint64_t bytes = frame.header().message_bytes;
   const std::size_t n = out.channels.size();
   for (std::size_t i = 0; i < n; ++i) {
     Frame copy = (i + 1 == n) ? std::move(frame) : frame;
     if (!out.channels[i]->try_push(copy)) {
       throw std::logic_error(fmt::format("{}: channel full on publish (the caller must check for room)", out.what));
     }
+  }
+  // Counted once it is on its links: a frame that never left is nobody's to account for.
+  if (flags & kFrameEos) {
+    out.eos_sent = true;
+  } else if (flags & kFrameGap) {
+    if (inputs.empty()) NodeCounters::add(counters_->gaps);  // elements with inputs counted it on arrival
+  } else {
+    NodeCounters::add(counters_->frames_out);
+    NodeCounters::add(counters_->bytes_out, bytes);
   }
 }
 
@@ -154,10 +164,7 @@ bool Node::publish_waiting(std::size_t output, Frame frame) {
     }
     return true;
   });
-  if (!room) {
-    if (!frame.eos()) ++discarded_;
-    return false;
-  }
+  if (!room) return false;
   publish(output, std::move(frame));
   return true;
 }
@@ -188,12 +195,13 @@ ElementStats Node::stats() const {
   s.type_name = element_ ? element_->type_name() : std::string();
   s.placement = placement_;
   s.pid = pid_;
-  s.frames_in = frames_in_;
-  s.frames_out = frames_out_;
-  s.bytes_in = bytes_in_;
-  s.bytes_out = bytes_out_;
-  s.gaps = gaps_;
-  s.discarded = discarded_;
+  const NodeCounters& c = *counters_;
+  s.frames_in = c.frames_in.load(std::memory_order_relaxed);
+  s.frames_out = c.frames_out.load(std::memory_order_relaxed);
+  s.bytes_in = c.bytes_in.load(std::memory_order_relaxed);
+  s.bytes_out = c.bytes_out.load(std::memory_order_relaxed);
+  s.gaps = c.gaps.load(std::memory_order_relaxed);
+  s.discarded = c.discarded.load(std::memory_order_relaxed);
   for (const auto& out : outputs) {
     for (const FrameChannel* channel : out.channels) s.copies += channel->copies();
   }

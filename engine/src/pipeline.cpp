@@ -4,15 +4,13 @@
 
 #include <algorithm>
 #include <queue>
+#include <thread>
 
 #include "detail/node.hpp"
 #include "detail/pipeline_impl.hpp"
 #include "sgn/error.hpp"
 
 namespace sgn {
-namespace {
-constexpr std::size_t kMaxProcessQueue = 256;  // iceoryx's subscriber queue capacity limit
-}
 
 const ElementStats* RunReport::find(const std::string& name) const {
   for (const auto& e : elements) {
@@ -160,7 +158,16 @@ Pipeline& Pipeline::link(std::string_view from, std::string_view to) {
 void Pipeline::validate() const {
   const Impl& impl = *impl_;
   if (impl.entries.empty()) throw ValidationError("the pipeline has no elements");
-  if (impl.options.queue_maxsize == 0) throw ValidationError("queue_maxsize must be at least 1");
+  const PipelineOptions& options = impl.options;
+  if (options.queue_maxsize < 1 || options.queue_maxsize > kQueueMaxsizeLimit) {
+    throw ValidationError(fmt::format("queue_maxsize {} is out of range: a channel holds 1 to {} frames",
+                                      options.queue_maxsize, kQueueMaxsizeLimit));
+  }
+  if (options.join_timeout < std::chrono::milliseconds(0) || options.join_timeout > kJoinTimeoutLimit) {
+    throw ValidationError(fmt::format("join_timeout {} ms is out of range: 0 to {} ms ({} h)",
+                                      options.join_timeout.count(), kJoinTimeoutLimit.count(),
+                                      std::chrono::duration_cast<std::chrono::hours>(kJoinTimeoutLimit).count()));
+  }
   bool has_sink = false;
   for (std::size_t i = 0; i < impl.entries.size(); ++i) has_sink = has_sink || impl.element_at(i).outputs().empty();
   if (!has_sink) throw ValidationError("the pipeline has no sink (an element without output pads)");
@@ -197,10 +204,10 @@ void Pipeline::validate() const {
           "worker processes build their element from",
           e.name(), entry.type_name));
     }
-    if (entry.placement == Placement::Process && impl.options.queue_maxsize > kMaxProcessQueue) {
+    if (entry.placement == Placement::Process && options.queue_maxsize > kProcessQueueMaxsizeLimit) {
       throw ValidationError(fmt::format(
           "element '{}' has placement 'process', but queue_maxsize {} exceeds the shared-memory queue limit of {}",
-          e.name(), impl.options.queue_maxsize, kMaxProcessQueue));
+          e.name(), options.queue_maxsize, kProcessQueueMaxsizeLimit));
     }
   }
   impl.topological_order();
@@ -227,21 +234,52 @@ Pipeline& Pipeline::share(std::string name, std::span<const std::byte> data) {
   return *this;
 }
 
-void Pipeline::request_shutdown() noexcept {
-  if (detail::RunControl* control = impl_->active.load()) {
-    control->interrupted.store(true);
-    control->eos_requested.store(true);
-    control->notify_all();
-  }
+namespace {
+void apply_shutdown(detail::RunControl& control) noexcept {
+  control.interrupted.store(true);
+  control.eos_requested.store(true);
+  control.notify_all();
+}
+void apply_stop(detail::RunControl& control) noexcept {
+  control.interrupted.store(true);
+  control.stop_requested.store(true);
+  control.notify_all();
+}
+}  // namespace
+
+void Pipeline::Impl::activate(detail::RunControl& control) {
+  active.store(&control);
+  const unsigned requests = pending.exchange(0);
+  if (requests & kShutdownPending) apply_shutdown(control);
+  if (requests & kStopPending) apply_stop(control);
 }
 
-void Pipeline::request_stop() noexcept {
-  if (detail::RunControl* control = impl_->active.load()) {
-    control->interrupted.store(true);
-    control->stop_requested.store(true);
-    control->notify_all();
-  }
+void Pipeline::Impl::deactivate() noexcept {
+  active.store(nullptr);
+  while (requesters.load() != 0) std::this_thread::yield();  // a request is still notifying
 }
+
+namespace {
+// The request is recorded first and the active run looked up after: either the run
+// starting meanwhile takes the pending bit, or this sees the run (or both). Counted
+// as a requester throughout, so the run's RunControl outlives its use here.
+template <class Apply>
+void request(Pipeline::Impl& impl, unsigned bit, Apply apply) noexcept {
+  impl.requesters.fetch_add(1);
+  impl.pending.fetch_or(bit);
+  if (detail::RunControl* control = impl.active.load()) {
+    impl.pending.fetch_and(~bit);
+    apply(*control);
+  }
+  impl.requesters.fetch_sub(1);
+}
+}  // namespace
+
+void Pipeline::request_shutdown() noexcept { request(*impl_, Impl::kShutdownPending, apply_shutdown); }
+
+void Pipeline::request_stop() noexcept { request(*impl_, Impl::kStopPending, apply_stop); }
+
+const RunReport& Pipeline::last_report() const noexcept { return impl_->last_report; }
 
 const Element& Pipeline::element(std::string_view name) const { return impl_->element_at(impl_->index_of(name)); }
 

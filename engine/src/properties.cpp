@@ -33,6 +33,47 @@ std::string format_double(double value) { return fmt::format("{}", value); }
 
 namespace {
 
+std::string bound_text(const PropertySpec& spec, double bound) {
+  if (spec.type == PropertyType::Int) return std::to_string(static_cast<std::int64_t>(bound));
+  return detail::format_double(bound);
+}
+
+/// What is wrong with a declaration's bounds, or "" (numbers need finite bounds,
+/// integers exact ones, so that range checks compare exactly and nothing overflows).
+std::string bounds_problem(const PropertySpec& spec) {
+  const bool numeric = spec.type == PropertyType::Int || spec.type == PropertyType::Double;
+  if (!numeric) return spec.min || spec.max ? fmt::format("a {} property takes no bounds", to_string(spec.type)) : "";
+  if (!spec.min || !spec.max) return "a numeric property needs both bounds (min and max)";
+  for (const double bound : {*spec.min, *spec.max}) {
+    if (!std::isfinite(bound)) return fmt::format("bound {} is not finite", bound);
+    if (spec.type == PropertyType::Int &&
+        (std::trunc(bound) != bound || std::fabs(bound) > static_cast<double>(kMaxPropertyInteger))) {
+      return fmt::format("bound {} is not an integer of magnitude at most {}", detail::format_double(bound),
+                         kMaxPropertyInteger);
+    }
+  }
+  if (*spec.min > *spec.max) {
+    return fmt::format("min {} exceeds max {}", bound_text(spec, *spec.min), bound_text(spec, *spec.max));
+  }
+  return "";
+}
+
+std::string declaration_problem(const PropertySpec& spec, bool default_in_range = true) {
+  std::string problem = bounds_problem(spec);
+  if (problem.empty() && !default_in_range) {
+    problem = fmt::format("default {} is outside [{}, {}]", spec.default_value, bound_text(spec, *spec.min),
+                          bound_text(spec, *spec.max));
+  }
+  return problem.empty() ? "" : fmt::format("property '{}' is declared wrongly: {}", spec.name, problem);
+}
+
+PropertySpec declared(PropertySpec spec, bool default_in_range) {
+  if (const std::string problem = declaration_problem(spec, default_in_range); !problem.empty()) {
+    throw PropertyError(problem);
+  }
+  return spec;
+}
+
 [[noreturn]] void fail(std::string_view element, std::string_view type_name, const std::string& what) {
   throw PropertyError(fmt::format("element '{}' ({}): {}", element, type_name, what));
 }
@@ -58,13 +99,17 @@ Properties::Value parse_value(std::string_view element, std::string_view type_na
     fail(element, type_name,
          fmt::format("property '{}' expects {}, got '{}'", spec.name, expected, text));
   };
-  auto check_range = [&](double value) {
-    if ((spec.min && value < *spec.min) || (spec.max && value > *spec.max)) {
-      fail(element, type_name,
-           fmt::format("property '{}' = {} is out of range [{}, {}]", spec.name, text,
-                       spec.min ? detail::format_double(*spec.min) : "-inf",
-                       spec.max ? detail::format_double(*spec.max) : "inf"));
+  // Numeric specs have exact bounds (parse() checked them first).
+  const auto range = [&] { return fmt::format("[{}, {}]", bound_text(spec, *spec.min), bound_text(spec, *spec.max)); };
+  auto number = [&](auto value, const char* kind) {
+    if (!parse_number(text, value) || !std::isfinite(static_cast<double>(value))) {
+      bad(fmt::format("{} in {}", kind, range()));
     }
+    using T = decltype(value);
+    if (value < static_cast<T>(*spec.min) || value > static_cast<T>(*spec.max)) {
+      fail(element, type_name, fmt::format("property '{}' = {} is out of range {}", spec.name, text, range()));
+    }
+    return value;
   };
   switch (spec.type) {
     case PropertyType::Bool: {
@@ -72,18 +117,10 @@ Properties::Value parse_value(std::string_view element, std::string_view type_na
       if (!parse_bool(text, value)) bad("a bool (true/false)");
       return value;
     }
-    case PropertyType::Int: {
-      std::int64_t value = 0;
-      if (!parse_number(text, value)) bad("an integer");
-      check_range(static_cast<double>(value));
-      return value;
-    }
-    case PropertyType::Double: {
-      double value = 0;
-      if (!parse_number(text, value) || !std::isfinite(value)) bad("a finite number");
-      check_range(value);
-      return value;
-    }
+    case PropertyType::Int:
+      return number(std::int64_t{0}, "an integer");
+    case PropertyType::Double:
+      return number(0.0, "a finite number");
     case PropertyType::String:
       return std::string(text);
   }
@@ -92,6 +129,20 @@ Properties::Value parse_value(std::string_view element, std::string_view type_na
 }
 
 }  // namespace
+
+namespace detail {
+PropertySpec int_property(std::string name, std::int64_t default_value, std::string doc, std::int64_t min,
+                          std::int64_t max) {
+  return declared({std::move(name), PropertyType::Int, std::to_string(default_value), std::move(doc),
+                   static_cast<double>(min), static_cast<double>(max)},
+                  min <= default_value && default_value <= max);
+}
+
+PropertySpec double_property(std::string name, double default_value, std::string doc, double min, double max) {
+  return declared({std::move(name), PropertyType::Double, format_double(default_value), std::move(doc), min, max},
+                  std::isfinite(default_value) && min <= default_value && default_value <= max);
+}
+}  // namespace detail
 
 Properties Properties::parse(std::string_view element, std::string_view type_name,
                              const std::vector<PropertySpec>& specs, const PropertyMap& given) {
@@ -104,6 +155,9 @@ Properties Properties::parse(std::string_view element, std::string_view type_nam
            fmt::format("unknown property '{}' (value '{}'); known: {}", name, text,
                        known.empty() ? "none" : known));
     }
+  }
+  for (const auto& spec : specs) {
+    if (const std::string problem = declaration_problem(spec); !problem.empty()) fail(element, type_name, problem);
   }
   Properties out;
   for (const auto& spec : specs) {

@@ -1,13 +1,28 @@
 #include "detail/spsc_channel.hpp"
 
+#include <fmt/format.h>
+
 #include <bit>
+
+#include "sgn/error.hpp"
+#include "sgn/pipeline.hpp"
 
 namespace sgn::detail {
 
+namespace {
+// Pipeline::validate() bounds the capacity already; std::bit_ceil is undefined past 2^63.
+std::size_t checked_capacity(std::size_t capacity) {
+  if (capacity < 1 || capacity > kQueueMaxsizeLimit) {
+    throw Error(fmt::format("channel capacity {} is out of range [1, {}]", capacity, kQueueMaxsizeLimit));
+  }
+  return capacity;
+}
+}  // namespace
+
 SpscChannel::SpscChannel(std::size_t capacity)
-    : capacity_(capacity),
-      mask_(std::bit_ceil(capacity) - 1),
-      slots_(std::make_unique<FrameStorage*[]>(std::bit_ceil(capacity))) {}
+    : capacity_(checked_capacity(capacity)),
+      mask_(std::bit_ceil(capacity_) - 1),
+      slots_(std::make_unique<FrameStorage*[]>(mask_ + 1)) {}
 
 SpscChannel::~SpscChannel() {
   const std::size_t tail = tail_.load(std::memory_order_acquire);

@@ -20,6 +20,12 @@
 
 namespace sgn::test {
 
+/// Payload bytes a test frame may have: what a Cap'n Proto Data list holds (under 2^29), more
+/// than the largest shared-memory chunk, so that tests can make frames too big for it.
+inline constexpr std::int64_t kMaxTestBytes = (std::int64_t{1} << 29) - 64;
+/// Longest pause a test element takes: a minute.
+inline constexpr std::int64_t kMaxTestSleepUs = 60'000'000;
+
 /// Emits `count` Bytes frames (-1: until EOS is requested) whose payload is the 8-byte
 /// frame index; a gap every `gap_every`.
 class CountSource final : public Source<schema::Bytes> {
@@ -27,11 +33,12 @@ class CountSource final : public Source<schema::Bytes> {
   static ElementInfo describe() {
     return {"test-count-source",
             "emits numbered frames",
-            {property<std::int64_t>("count", 10, "frames to emit (-1: unbounded)", -1),
-             property<std::int64_t>("gap_every", 0, "emit a gap instead of every Nth frame (0: never)", 0),
-             property<std::int64_t>("bytes", 8, "payload bytes", 8),
-             property<std::int64_t>("sleep_us", 0, "pause before each frame", 0),
-             property<std::int64_t>("throw_at", -1, "frame index that throws")}};
+            {property<std::int64_t>("count", 10, "frames to emit (-1: unbounded)", -1, kMaxPropertyInteger),
+             property<std::int64_t>("gap_every", 0, "emit a gap instead of every Nth frame (0: never)", 0,
+                                    kMaxPropertyInteger),
+             property<std::int64_t>("bytes", 8, "payload bytes", 8, kMaxTestBytes),
+             property<std::int64_t>("sleep_us", 0, "pause before each frame", 0, kMaxTestSleepUs),
+             property<std::int64_t>("throw_at", -1, "frame index that throws (-1: none)", -1, kMaxPropertyInteger)}};
   }
   explicit CountSource(const ElementArgs& args)
       : Source(args),
@@ -96,8 +103,9 @@ class CheckSink final : public Sink<schema::Bytes> {
   static ElementInfo describe() {
     return {"test-check-sink", "records what it receives",
             {property<std::string>("record", "default", "record name"),
-             property<std::int64_t>("sleep_us", 0, "pause per frame", 0),
-             property<std::int64_t>("eos_after", -1, "end early after this many frames (-1: never)", -1)}};
+             property<std::int64_t>("sleep_us", 0, "pause per frame", 0, kMaxTestSleepUs),
+             property<std::int64_t>("eos_after", -1, "end early after this many frames (-1: never)", -1,
+                                    kMaxPropertyInteger)}};
   }
   explicit CheckSink(const ElementArgs& args)
       : Sink(args),
@@ -139,9 +147,9 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
  public:
   static ElementInfo describe() {
     return {"test-transform", "passes frames through, failing or stalling on demand",
-            {property<std::int64_t>("throw_at", -1, "frame index that throws"),
-             property<std::int64_t>("stall_at", -1, "frame index that stalls"),
-             property<std::int64_t>("stall_ms", 0, "how long to stall", 0),
+            {property<std::int64_t>("throw_at", -1, "frame index that throws (-1: none)", -1, kMaxPropertyInteger),
+             property<std::int64_t>("stall_at", -1, "frame index that stalls (-1: none)", -1, kMaxPropertyInteger),
+             property<std::int64_t>("stall_ms", 0, "how long to stall", 0, kMaxTestSleepUs / 1000),
              property<std::string>("copy_shared", "", "replace each payload with this shared data")}};
   }
   explicit TestTransform(const ElementArgs& args)

@@ -29,7 +29,7 @@ class Node;
 using SharedTable = std::map<std::string, std::span<const std::byte>, std::less<>>;
 class PortIn;
 class PortOut;
-enum class StepResult { Progress, WaitInput, WaitOutput, Done };
+enum class StepResult { Progress, WaitInput, WaitOutput, WaitTime, Done };
 }  // namespace detail
 
 /// What a hook tells the engine about the frame it was given or asked for.
@@ -131,7 +131,8 @@ class OutputLoan {
   FrameWriter writer_;
 };
 using TransformFn = std::function<Flow(const Frame& in, OutputLoan& out, Context& ctx)>;
-StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, const BuildFn& build);
+StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, std::int64_t due_ns,
+                       const BuildFn& build);
 StepResult step_transform(Node& node, const TransformFn& transform);
 StepResult step_sink(Node& node, const ConsumeFn& consume);
 /// "element:pad" of input `index`, for messages about the frames read there.
@@ -148,6 +149,11 @@ class Source : public Element {
   /// (or does not care what unwritten bytes hold): the engine then zeroes only
   /// the start of reused frame memory (see FrameWriter::skip_zeroing for the rules).
   virtual bool overwrites_output() const { return false; }
+  /// A live source (a sensor paced by its sample clock): the monotonic_ns() time at
+  /// which the next frame is due. The engine calls produce() no earlier, and waits
+  /// for it the way it waits for room or input: any stop or shutdown ends the wait
+  /// at once. The default, 0, means "now".
+  virtual std::int64_t next_frame_due_ns() const { return 0; }
   /// Fills `out`; returns Flow::Eos when the stream is over.
   virtual Flow produce(typename Out::Builder out, Context& ctx) = 0;
 
@@ -156,9 +162,8 @@ class Source : public Element {
 
  private:
   detail::StepResult step(detail::Node& node) final {
-    return detail::step_source(node, max_output_bytes(), overwrites_output(), [this](FrameWriter& out, Context& ctx) {
-      return produce(out.init<Out>(), ctx);
-    });
+    return detail::step_source(node, max_output_bytes(), overwrites_output(), next_frame_due_ns(),
+                               [this](FrameWriter& out, Context& ctx) { return produce(out.init<Out>(), ctx); });
   }
 };
 
@@ -237,7 +242,7 @@ class OutputPad {
   /// Loans storage for a message of up to `bytes`, from the consumers' allocator.
   FrameWriter loan(std::size_t bytes);
   /// Publishes a finished frame to every linked consumer; waits while they are full.
-  /// Returns false if the worker was stopped meanwhile (the frame is counted as discarded).
+  /// Returns false if the worker was stopped meanwhile (the frame is dropped unsent).
   bool push(Frame frame);
   /// Finishes and publishes; sequence and timestamp are filled if left at 0.
   bool push(FrameWriter&& writer);

@@ -32,12 +32,26 @@ struct PadLink {
   std::string from, from_pad, to, to_pad;
 };
 
+/// Largest PipelineOptions::queue_maxsize. A channel between main and thread placements
+/// allocates its ring of frame handles (8 bytes each) up front: 65,536 of them are 512 KiB
+/// per link, and a deeper queue only adds latency and frames held in memory.
+inline constexpr std::size_t kQueueMaxsizeLimit = 65536;
+/// Largest queue_maxsize when an element is placed in a worker process: the capacity of an
+/// iceoryx subscriber queue.
+inline constexpr std::size_t kProcessQueueMaxsizeLimit = 256;
+/// Longest PipelineOptions::join_timeout: a day is longer than any orderly end, and far
+/// from where the timeout overflows in nanoseconds (about 292 years).
+inline constexpr std::chrono::milliseconds kJoinTimeoutLimit = std::chrono::hours(24);
+
+/// validate() refuses values outside the documented bounds, naming the option, value and bound.
 struct PipelineOptions {
   /// Placement of elements added without one.
   Placement default_placement = Placement::Main;
-  /// Capacity of every channel between placements (frames).
+  /// Capacity of every channel between placements (frames): 1 to kQueueMaxsizeLimit, at
+  /// most kProcessQueueMaxsizeLimit when an element has placement Process.
   std::size_t queue_maxsize = 100;
-  /// How long a worker may take to end once asked to, before the pipeline fails.
+  /// How long a worker may take to end once asked to, before the pipeline fails:
+  /// 0 to kJoinTimeoutLimit.
   std::chrono::milliseconds join_timeout{10000};
   /// Install SIGINT/SIGTERM handlers during run(): first signal drains, second stops.
   bool handle_signals = true;
@@ -85,10 +99,15 @@ class Pipeline {
   /// Runs until every sink has seen EOS. Throws the first element error, with the
   /// element and pad named and the original exception nested.
   RunReport run();
+  /// What the last run() did, also when it threw (its elements are missing only when a
+  /// worker thread did not end and still holds its element).
+  const RunReport& last_report() const noexcept;
 
   /// Asks sources to end with EOS and the pipeline to drain (thread-safe, signal-safe).
+  /// Made while no run is active, it is kept: the next run() starts draining.
   void request_shutdown() noexcept;
   /// Asks every element to end now, without draining (thread-safe, signal-safe).
+  /// Made while no run is active, it is kept: the next run() stops at once.
   void request_stop() noexcept;
 
   const PipelineOptions& options() const noexcept;

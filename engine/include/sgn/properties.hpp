@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -23,15 +25,33 @@ struct PropertySpec {
   PropertyType type = PropertyType::String;
   std::string default_value;  ///< as it would be written in `name=value`
   std::string doc;
-  std::optional<double> min;  ///< inclusive bounds, for Int and Double
+  std::optional<double> min;  ///< inclusive bounds, required for Int and Double (see property())
   std::optional<double> max;
 };
 
-/// Declares a property of C++ type T (bool, integral, floating point or std::string).
+/// Integral and floating-point property types (not bool): they must be declared with bounds.
 template <class T>
-PropertySpec property(std::string name, T default_value, std::string doc,
-                      std::optional<double> min = std::nullopt,
-                      std::optional<double> max = std::nullopt);
+concept NumericProperty = std::is_arithmetic_v<T> && !std::is_same_v<T, bool>;
+
+/// Largest magnitude of an integer property's bounds (a double holds every integer up to it).
+inline constexpr std::int64_t kMaxPropertyInteger = std::int64_t{1} << 53;
+
+/// Declares a bool or std::string property.
+template <class T>
+  requires(!NumericProperty<T>)
+PropertySpec property(std::string name, T default_value, std::string doc);
+
+/// A numeric property without bounds does not compile: give min and max (below).
+template <NumericProperty T>
+PropertySpec property(std::string name, T default_value, std::string doc) = delete;
+
+/// Declares a numeric property with inclusive bounds, both required: choose them so that no
+/// value in range overflows, divides by zero or allocates without limit. Integer bounds lie
+/// within ±kMaxPropertyInteger, floating-point ones are finite, and min <= default <= max;
+/// otherwise this throws PropertyError. Values are always finite (no NaN, no inf).
+template <NumericProperty T>
+PropertySpec property(std::string name, T default_value, std::string doc, std::type_identity_t<T> min,
+                      std::type_identity_t<T> max);
 
 /// Names the engine keeps for itself; no element may declare them.
 const std::vector<std::string>& reserved_property_names();
@@ -46,7 +66,8 @@ class Properties {
 
   Properties() = default;
   /// Checks `given` against `specs` and fills defaults. Throws PropertyError naming
-  /// the element, the property and the value on an unknown name, a bad type or range.
+  /// the element, the property and the value on an unknown name, a bad type or range
+  /// (numeric messages give the range), or a numeric spec without usable bounds.
   static Properties parse(std::string_view element, std::string_view type_name,
                           const std::vector<PropertySpec>& specs, const PropertyMap& given);
 
@@ -63,26 +84,39 @@ class Properties {
 
 namespace detail {
 std::string format_double(double value);
+/// Specs of numeric properties; throw PropertyError on unusable bounds (see property()).
+PropertySpec int_property(std::string name, std::int64_t default_value, std::string doc, std::int64_t min,
+                          std::int64_t max);
+PropertySpec double_property(std::string name, double default_value, std::string doc, double min, double max);
+/// `value` as an int64, or the nearest int64 if it lies beyond (then also beyond any valid bound).
+template <class T>
+constexpr std::int64_t saturated_int64(T value) noexcept {
+  if (std::cmp_greater(value, INT64_MAX)) return INT64_MAX;
+  if (std::cmp_less(value, INT64_MIN)) return INT64_MIN;
+  return static_cast<std::int64_t>(value);
 }
+}  // namespace detail
 
 template <class T>
-PropertySpec property(std::string name, T default_value, std::string doc, std::optional<double> min,
-                      std::optional<double> max) {
-  PropertySpec spec{std::move(name), PropertyType::String, {}, std::move(doc), min, max};
+  requires(!NumericProperty<T>)
+PropertySpec property(std::string name, T default_value, std::string doc) {
   if constexpr (std::is_same_v<T, bool>) {
-    spec.type = PropertyType::Bool;
-    spec.default_value = default_value ? "true" : "false";
-  } else if constexpr (std::is_integral_v<T>) {
-    spec.type = PropertyType::Int;
-    spec.default_value = std::to_string(default_value);
-  } else if constexpr (std::is_floating_point_v<T>) {
-    spec.type = PropertyType::Double;
-    spec.default_value = detail::format_double(static_cast<double>(default_value));
+    return {std::move(name), PropertyType::Bool, default_value ? "true" : "false", std::move(doc), {}, {}};
   } else {
-    spec.type = PropertyType::String;
-    spec.default_value = std::string(default_value);
+    return {std::move(name), PropertyType::String, std::string(default_value), std::move(doc), {}, {}};
   }
-  return spec;
+}
+
+template <NumericProperty T>
+PropertySpec property(std::string name, T default_value, std::string doc, std::type_identity_t<T> min,
+                      std::type_identity_t<T> max) {
+  if constexpr (std::is_integral_v<T>) {
+    return detail::int_property(std::move(name), detail::saturated_int64(default_value), std::move(doc),
+                                detail::saturated_int64(min), detail::saturated_int64(max));
+  } else {
+    return detail::double_property(std::move(name), static_cast<double>(default_value), std::move(doc),
+                                   static_cast<double>(min), static_cast<double>(max));
+  }
 }
 
 template <class T>

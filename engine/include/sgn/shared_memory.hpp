@@ -4,7 +4,8 @@
 namespace sgn {
 
 /// Unlinks every shared-memory segment this process created and still owns.
-/// Also runs at exit and on the fatal-signal path; safe to call more than once.
+/// Also runs at exit; async-signal-safe, and safe to call more than once. Segments of
+/// a process that was killed are removed by the next process-mode run.
 void cleanup_all_shm() noexcept;
 
 }  // namespace sgn

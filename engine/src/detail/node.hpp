@@ -1,6 +1,6 @@
 #pragma once
-// A running element: its ports, its counters, and the one place where its
-// exceptions are caught and named. Driven by the main scheduler or a worker loop.
+// A running element: its ports and its counters. Driven by a StepLoop (the main
+// thread's, a worker thread's or a worker process's), which records its exceptions.
 
 #include <atomic>
 #include <chrono>
@@ -20,6 +20,16 @@
 
 namespace sgn::detail {
 
+/// What a node counted. A process-placed node keeps them in the run's shared control
+/// block, so the main process reads them even when the worker died. One writer each:
+/// add() is a plain load and store, never a locked instruction.
+struct alignas(64) NodeCounters {
+  std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, gaps{0}, discarded{0};
+  static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
+    counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+  }
+};
+
 /// State shared by every node of one run. Read-mostly flags, per-frame counters and
 /// the main waker sit on separate cache lines: a sink counting frames must not make
 /// every worker's look at the flags miss.
@@ -34,9 +44,13 @@ struct RunControl {
   alignas(kLine) Waker local_main_waker;
   alignas(kLine) Waker* main_waker = &local_main_waker;  // in process mode: the main process's shared waker
   std::vector<Waker*> all_wakers;  // fixed before run starts; notified on requests
+  int wake_fd = -1;  // process mode: an eventfd that wakes the main process's supervisor thread
   std::function<void()> poll_commands;  // a worker process reads its control topic here
-  void notify_all() noexcept {
-    for (Waker* w : all_wakers) w->notify();
+  /// Async-signal-safe: signal handlers and request_stop() call it.
+  void notify_all() noexcept;
+  /// A stop, or a failure: everything ends now.
+  bool ending() const noexcept {
+    return stop_requested.load(std::memory_order_relaxed) || failed.load(std::memory_order_relaxed);
   }
 };
 
@@ -73,6 +87,13 @@ class Node {
   void share(const SharedTable* table) noexcept { element_->shared_ = table; }
   /// Sleeps on `waker` (a shared one, in process mode) instead.
   void use_waker(Waker* waker) noexcept { waker_ = waker; }
+  /// Counts into `counters` (a slot of the shared control block, in process mode).
+  void use_counters(NodeCounters* counters) noexcept { counters_ = counters; }
+  NodeCounters& counters() noexcept { return *counters_; }
+  const NodeCounters& counters() const noexcept { return *counters_; }
+  /// When a node's step returned WaitTime: the monotonic time it wants to be stepped again.
+  std::int64_t wake_at_ns() const noexcept { return wake_at_ns_; }
+  void set_wake_at_ns(std::int64_t at) noexcept { wake_at_ns_ = at; }
 
   std::vector<InputPort> inputs;
   std::vector<OutputPort> outputs;
@@ -96,7 +117,8 @@ class Node {
   FrameWriter loan(std::size_t output, std::size_t bytes);
   /// Publishes to every channel of `output`; there must be room (checked by the caller).
   void publish(std::size_t output, Frame frame);
-  /// Publishes, waiting for room; false if a stop came first (frame counted as discarded).
+  /// Publishes, waiting for room; false if a stop came first (the frame is dropped: it
+  /// never left this element, so no link counts it).
   bool publish_waiting(std::size_t output, Frame frame);
   /// Fills sequence and timestamp of a writer for `output`.
   void stamp(std::size_t output, FrameHeader& header, const FrameHeader* input);
@@ -108,7 +130,8 @@ class Node {
   bool wait_until(Ready ready);
 
   ElementStats stats() const;
-  std::uint64_t& discarded() noexcept { return discarded_; }
+  /// Counts data frames that reached this node's inputs but were never taken in.
+  void add_discarded(std::uint64_t n) noexcept { NodeCounters::add(counters_->discarded, n); }
   void set_pid(long pid) noexcept { pid_ = pid; }
   long pid() const noexcept { return pid_; }
 
@@ -128,9 +151,10 @@ class Node {
   std::uint64_t current_sequence_ = 0;
   bool finished_called_ = false;
   long pid_ = 0;
+  std::int64_t wake_at_ns_ = 0;
 
-  std::uint64_t frames_in_ = 0, frames_out_ = 0, bytes_in_ = 0, bytes_out_ = 0, gaps_ = 0,
-                discarded_ = 0;
+  NodeCounters own_counters_;
+  NodeCounters* counters_ = &own_counters_;
   static constexpr std::int64_t kLatencySampleSpacingNs = 10'000;
   std::int64_t last_latency_sample_ns_ = INT64_MIN / 2;
   LatencyHistogram latency_;
@@ -141,7 +165,7 @@ bool Node::wait_until(Ready ready) {
   bool stopped = false;
   auto settled = [&] {
     if (control_.poll_commands) control_.poll_commands();
-    stopped = control_.stop_requested.load(std::memory_order_relaxed);
+    stopped = control_.ending();
     return stopped || ready();
   };
   while (!waker_->wait_unless(settled, std::chrono::milliseconds(100))) {

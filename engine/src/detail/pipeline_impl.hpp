@@ -31,7 +31,21 @@ struct Pipeline::Impl {
   std::vector<Link> links;
   std::vector<std::pair<std::string, std::vector<std::byte>>> shared;  // Pipeline::share
   std::atomic<detail::RunControl*> active{nullptr};
+  /// request_shutdown()/request_stop() made while no run was active: the next run
+  /// starts with them (bits of kShutdownPending, kStopPending).
+  std::atomic<unsigned> pending{0};
+  /// request_shutdown()/request_stop() calls in progress: a run ending waits for them
+  /// before its RunControl goes (they may be notifying its wakers).
+  std::atomic<int> requesters{0};
+  static constexpr unsigned kShutdownPending = 1, kStopPending = 2;
   bool has_run = false;
+  RunReport last_report;
+
+  /// Makes `control` the active run's and applies the pending requests to it. A
+  /// request racing with this lands in one place or both (applying twice is harmless).
+  void activate(detail::RunControl& control);
+  /// No run is active any more, and no request still uses the one that was.
+  void deactivate() noexcept;
 
   Registry& registry() const { return options.registry ? *options.registry : Registry::global(); }
   std::size_t index_of(std::string_view name) const;  // throws ValidationError

@@ -15,6 +15,11 @@ class ProgressTicker {
       : callback_(options.progress), interval_(options.progress_interval), control_(control), started_(started),
         next_(started + options.progress_interval) {}
 
+  /// When the next tick is due, in monotonic_ns() time; 0 without a callback.
+  std::int64_t next_ns() const noexcept {
+    if (!callback_) return 0;
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(next_.time_since_epoch()).count();
+  }
   /// Calls the callback if one is set and the interval has passed since the last call.
   void tick() noexcept {
     if (!callback_) return;

@@ -17,8 +17,12 @@ class SignalGuard {
   SignalGuard& operator=(const SignalGuard&) = delete;
   /// Signals received while this guard was installed.
   int received() const noexcept;
+  /// A shutdown or stop requested before the run (a Ctrl+C caught by the caller's own
+  /// handler, kept by Pipeline) counts as the first signal: the next one stops.
+  void count_requests_already_made() noexcept;
 
  private:
+  RunControl& control_;
   RunControl* previous_target_;
   int previous_count_;
   struct sigaction previous_int_ {};

@@ -11,8 +11,9 @@ namespace {
 constexpr std::size_t kHeaderBytes = 64;
 }
 
+// [header | a waker per node | counters per link | counters per node]
 std::size_t ControlBlock::bytes_for(std::uint32_t nodes, std::uint32_t links) {
-  return kHeaderBytes + nodes * sizeof(SharedWaker) + links * sizeof(LinkCounters);
+  return kHeaderBytes + nodes * sizeof(SharedWaker) + links * sizeof(LinkCounters) + nodes * sizeof(NodeCounters);
 }
 
 ControlBlock ControlBlock::create(const std::string& name, std::uint32_t nodes, std::uint32_t links) {
@@ -23,7 +24,12 @@ ControlBlock ControlBlock::create(const std::string& name, std::uint32_t nodes, 
   for (std::uint32_t i = 0; i < links; ++i) {
     new (base + kHeaderBytes + nodes * sizeof(SharedWaker) + i * sizeof(LinkCounters)) LinkCounters();
   }
-  *block.header() = Header{kMagic, nodes, links};
+  for (std::uint32_t i = 0; i < nodes; ++i) {
+    new (base + kHeaderBytes + nodes * sizeof(SharedWaker) + links * sizeof(LinkCounters) + i * sizeof(NodeCounters))
+        NodeCounters();
+  }
+  Header* header = new (base) Header{kMagic, nodes, links, {}};
+  header->poisoned.store(0);
   return block;
 }
 
@@ -38,8 +44,7 @@ ControlBlock ControlBlock::open(const std::string& name) {
 }
 
 SharedWaker& ControlBlock::slot(std::uint32_t node) const {
-  auto* base = static_cast<std::byte*>(segment_.data()) + kHeaderBytes;
-  return *std::launder(reinterpret_cast<SharedWaker*>(base + node * sizeof(SharedWaker)));
+  return *std::launder(reinterpret_cast<SharedWaker*>(base() + kHeaderBytes + node * sizeof(SharedWaker)));
 }
 
 Waker& ControlBlock::waker(std::uint32_t node) const { return slot(node).waker; }
@@ -47,8 +52,14 @@ Waker& ControlBlock::waker(std::uint32_t node) const { return slot(node).waker; 
 std::atomic<std::uint32_t>& ControlBlock::commands(std::uint32_t node) const { return slot(node).commands; }
 
 LinkCounters& ControlBlock::link(std::uint32_t index) const {
-  auto* base = static_cast<std::byte*>(segment_.data()) + kHeaderBytes + nodes() * sizeof(SharedWaker);
-  return *std::launder(reinterpret_cast<LinkCounters*>(base + index * sizeof(LinkCounters)));
+  const std::size_t offset = kHeaderBytes + nodes() * sizeof(SharedWaker) + index * sizeof(LinkCounters);
+  return *std::launder(reinterpret_cast<LinkCounters*>(base() + offset));
+}
+
+NodeCounters& ControlBlock::counters(std::uint32_t node) const {
+  const std::size_t offset =
+      kHeaderBytes + nodes() * sizeof(SharedWaker) + links() * sizeof(LinkCounters) + node * sizeof(NodeCounters);
+  return *std::launder(reinterpret_cast<NodeCounters*>(base() + offset));
 }
 
 }  // namespace sgn::detail

@@ -1,22 +1,27 @@
 #pragma once
 // The shared-memory block of one pipeline instance: one waker per node (so a
-// producer in one process can wake a consumer in another, and back) and the
+// producer in one process can wake a consumer in another, and back), the
 // published/consumed counters of every cross-process link (credit-based room:
 // a producer never publishes more than queue_maxsize frames ahead, so an
-// iceoryx publish never blocks and the main loop never deadlocks on a worker).
+// iceoryx publish never blocks and the main loop never deadlocks on a worker),
+// each node's counters (read by main even after a worker died), and a flag that
+// marks the instance poisoned once a process of it died inside iceoryx.
 
 #include <atomic>
 #include <cstdint>
 #include <string>
 
+#include "detail/node.hpp"
 #include "detail/waker.hpp"
 #include "process/shm_segment.hpp"
 
 namespace sgn::detail {
 
 struct alignas(64) LinkCounters {
-  std::atomic<std::uint64_t> published{0};
+  std::atomic<std::uint64_t> published{0};       // every frame, EOS and gaps included (credits)
+  std::atomic<std::uint64_t> data_published{0};  // data frames only (accounting)
   alignas(64) std::atomic<std::uint64_t> consumed{0};
+  std::atomic<std::uint64_t> data_consumed{0};
 };
 
 struct alignas(64) SharedWaker {
@@ -34,6 +39,12 @@ class ControlBlock {
   /// Non-zero when main published a command the node's worker has not polled yet.
   std::atomic<std::uint32_t>& commands(std::uint32_t node) const;
   LinkCounters& link(std::uint32_t index) const;
+  /// Counters of node `node`, written by the process that runs it.
+  NodeCounters& counters(std::uint32_t node) const;
+  /// A process of this instance died without unregistering from RouDi (see iox_runtime.hpp):
+  /// the others abandon their ports of this instance instead of destroying them.
+  void mark_poisoned() const noexcept { header()->poisoned.store(1, std::memory_order_release); }
+  bool poisoned() const noexcept { return header()->poisoned.load(std::memory_order_acquire) != 0; }
   std::uint32_t nodes() const noexcept { return header()->nodes; }
   std::uint32_t links() const noexcept { return header()->links; }
   const std::string& name() const noexcept { return segment_.name(); }
@@ -43,10 +54,12 @@ class ControlBlock {
     std::uint64_t magic;
     std::uint32_t nodes;
     std::uint32_t links;
+    std::atomic<std::uint32_t> poisoned;
   };
-  static constexpr std::uint64_t kMagic = 0x73676e2d63746c31;  // "sgn-ctl1"
+  static constexpr std::uint64_t kMagic = 0x73676e2d63746c32;  // "sgn-ctl2"
   static std::size_t bytes_for(std::uint32_t nodes, std::uint32_t links);
   SharedWaker& slot(std::uint32_t node) const;
+  std::byte* base() const noexcept { return static_cast<std::byte*>(segment_.data()); }
   Header* header() const noexcept { return static_cast<Header*>(segment_.data()); }
   ShmSegment segment_;
 };

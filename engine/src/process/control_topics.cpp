@@ -9,6 +9,7 @@
 
 #include "iceoryx_posh/popo/untyped_publisher.hpp"
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
+#include "process/iox_runtime.hpp"
 #include "process/iox_service.hpp"
 #include "sgn/error.hpp"
 
@@ -21,6 +22,7 @@ struct ControlTopic::Port {
 
 ControlTopic::ControlTopic(const std::string& instance, const std::string& event, Role role)
     : port_(std::make_unique<Port>()) {
+  IoxCall call;
   if (role == Role::Publish) {
     iox::popo::PublisherOptions options;
     options.subscriberTooSlowPolicy = iox::popo::ConsumerTooSlowPolicy::WAIT_FOR_CONSUMER;
@@ -36,6 +38,7 @@ ControlTopic::ControlTopic(const std::string& instance, const std::string& event
 ControlTopic::~ControlTopic() = default;
 
 bool ControlTopic::connected() const {
+  IoxCall call;
   if (port_->publisher) return port_->publisher->hasSubscribers();
   return port_->subscriber->getSubscriptionState() == iox::SubscribeState::SUBSCRIBED;
 }
@@ -46,6 +49,7 @@ void ControlTopic::publish(const std::function<void(capnp::MessageBuilder&)>& bu
   const auto words = capnp::messageToFlatArray(message);
   const auto bytes = words.asBytes();
   for (int attempt = 0;; ++attempt) {
+    IoxCall call;
     auto loan = port_->publisher->loan(static_cast<std::uint32_t>(bytes.size()), alignof(capnp::word));
     if (!loan.has_error()) {
       std::memcpy(loan.value(), bytes.begin(), bytes.size());
@@ -60,7 +64,9 @@ void ControlTopic::publish(const std::function<void(capnp::MessageBuilder&)>& bu
 int ControlTopic::poll(const std::function<void(capnp::MessageReader&)>& read) {
   int count = 0;
   while (true) {
+    std::optional<IoxCall> call(std::in_place);
     auto taken = port_->subscriber->take();
+    call.reset();
     if (taken.has_error()) return count;
     const void* payload = taken.value();
     const auto size = iox::mepoo::ChunkHeader::fromUserPayload(payload)->userPayloadSize();
@@ -69,9 +75,11 @@ int ControlTopic::poll(const std::function<void(capnp::MessageReader&)>& read) {
           kj::ArrayPtr<const capnp::word>(static_cast<const capnp::word*>(payload), size / sizeof(capnp::word)));
       read(reader);
     } catch (...) {
+      IoxCall release_call;
       port_->subscriber->release(payload);
       throw;
     }
+    IoxCall release_call;
     port_->subscriber->release(payload);
     ++count;
   }

@@ -9,6 +9,8 @@
 #include <capnp/message.h>
 #include <sgn/schemas/control.capnp.h>
 
+#include "process/iox_runtime.hpp"
+
 namespace sgn::detail {
 
 /// One direction of control traffic: publishes and/or polls messages of type T.
@@ -25,10 +27,12 @@ class ControlTopic {
   /// Hands each queued message to `read`; returns how many.
   int poll(const std::function<void(capnp::MessageReader&)>& read);
   bool connected() const;
+  /// Leaves the iceoryx port as it is, never destroyed (see iox_runtime.hpp).
+  void abandon() noexcept { port_.abandon(); }
 
  private:
   struct Port;
-  std::unique_ptr<Port> port_;
+  OwnedPort<Port> port_;
 };
 
 }  // namespace sgn::detail

@@ -4,11 +4,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "iceoryx_posh/mepoo/chunk_header.hpp"
 #include "iceoryx_posh/popo/untyped_publisher.hpp"
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
+#include "process/iox_runtime.hpp"
 #include "process/iox_service.hpp"
 #include "sgn/error.hpp"
 
@@ -65,7 +67,10 @@ class IoxOutput::Loan final : public ChunkStorage {
 
  private:
   void recycle() noexcept override {
-    if (!published_) owner_.port_->publisher.release(chunk_);
+    if (!published_) {
+      IoxCall call;
+      owner_.port_->publisher.release(chunk_);
+    }
     delete this;
   }
   IoxOutput& owner_;
@@ -102,7 +107,12 @@ IoxOutput::IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<
 
 IoxOutput::~IoxOutput() = default;
 
-bool IoxOutput::connected() const { return port_->publisher.hasSubscribers(); }
+void IoxOutput::abandon() noexcept { port_.abandon(); }
+
+bool IoxOutput::connected() const {
+  IoxCall call;
+  return port_->publisher.hasSubscribers();
+}
 
 FrameWriter IoxOutput::loan(std::size_t message_bytes, const std::string& what) {
   auto* chunk = loan_chunk(message_bytes, what);
@@ -125,6 +135,7 @@ std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& w
   const std::size_t share = mempools_.chunks_for(needed) / (2 * std::max<std::size_t>(publishers_, 2));
   window_ = std::clamp<std::size_t>(share, 1, queue_maxsize_);
   for (int attempt = 0;; ++attempt) {
+    IoxCall call;
     auto result = port_->publisher.loan(static_cast<std::uint32_t>(needed), kChunkAlignment);
     if (!result.has_error()) return static_cast<std::byte*>(result.value());
     const auto error = result.get_error();
@@ -164,26 +175,32 @@ bool IoxOutput::try_push(Frame& frame) {
   // frame an element builds for this pad; anything else is copied once, counted.
   auto* storage = const_cast<FrameStorage*>(frame.storage());
   auto* loan = dynamic_cast<Loan*>(storage);
+  const bool data = (frame.header().flags & (kFrameEos | kFrameGap)) == 0;
   if (loan && loan->owner() == this && frame.unique()) {
     loan->mark_published();
-    publish_chunk(loan->chunk());
+    publish_chunk(loan->chunk(), data);
   } else {
     const FrameHeader& h = frame.header();
     auto* chunk = loan_chunk(h.message_bytes, "frame copied into shared memory");
     std::memcpy(chunk, &h, sizeof h);
     *reinterpret_cast<ChunkMarker*>(chunk + sizeof(FrameHeader)) = ChunkMarker{kMarkerMagic, h.message_bytes};
     std::memcpy(chunk + kChunkPrefixBytes, frame.payload(), h.message_bytes);
-    publish_chunk(chunk);
+    publish_chunk(chunk, data);
     ++copies_;
   }
   frame = Frame();
   return true;
 }
 
-void IoxOutput::publish_chunk(void* payload) {
-  port_->publisher.publish(payload);
+void IoxOutput::publish_chunk(void* payload, bool data) {
+  {
+    IoxCall call;
+    port_->publisher.publish(payload);
+  }
   for (const Link& link : links_) {
-    block_.link(link.counter).published.fetch_add(1, std::memory_order_release);
+    LinkCounters& counters = block_.link(link.counter);
+    if (data) NodeCounters::add(counters.data_published);
+    counters.published.fetch_add(1, std::memory_order_release);
     link.consumer->notify();
   }
 }
@@ -220,13 +237,18 @@ IoxInput::IoxInput(const Topic& topic, const ControlBlock& block, std::uint32_t 
 
 IoxInput::~IoxInput() = default;
 
+void IoxInput::abandon() noexcept { port_.abandon(); }
+
 bool IoxInput::connected() const {
+  IoxCall call;
   return port_->subscriber.getSubscriptionState() == iox::SubscribeState::SUBSCRIBED;
 }
 
 bool IoxInput::try_pop(Frame& out) {
   std::unique_lock lock(release_mutex_);
+  std::optional<IoxCall> call(std::in_place);
   auto result = port_->subscriber.take();
+  call.reset();
   lock.unlock();
   if (result.has_error()) {
     if (result.get_error() == iox::popo::ChunkReceiveResult::NO_CHUNK_AVAILABLE) return false;
@@ -234,7 +256,9 @@ bool IoxInput::try_pop(Frame& out) {
                             iox::MAX_CHUNKS_HELD_PER_SUBSCRIBER_SIMULTANEOUSLY));
   }
   out = Frame(new Received(*this, result.value()));
-  block_.link(counter_).consumed.fetch_add(1, std::memory_order_release);
+  LinkCounters& counters = block_.link(counter_);
+  if ((out.header().flags & (kFrameEos | kFrameGap)) == 0) NodeCounters::add(counters.data_consumed);
+  counters.consumed.fetch_add(1, std::memory_order_release);
   producer_->notify();
   return true;
 }
@@ -246,6 +270,7 @@ std::size_t IoxInput::size() const noexcept {
 
 void IoxInput::release(const void* payload) noexcept {
   std::lock_guard lock(release_mutex_);
+  IoxCall call;
   port_->subscriber.release(payload);
 }
 

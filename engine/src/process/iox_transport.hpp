@@ -14,6 +14,7 @@
 
 #include "detail/channel.hpp"
 #include "process/control_block.hpp"
+#include "process/iox_runtime.hpp"
 #include "process/mempool_table.hpp"
 
 namespace sgn::detail {
@@ -52,14 +53,16 @@ class IoxOutput final : public FrameAllocator, public FrameChannel {
   std::uint64_t copies() const noexcept override { return copies_; }
   /// Every linked consumer has subscribed.
   bool connected() const;
+  /// Leaves the iceoryx port as it is, never destroyed (see iox_runtime.hpp).
+  void abandon() noexcept;
 
   class Loan;
 
  private:
   std::byte* loan_chunk(std::size_t message_bytes, const std::string& what);
-  void publish_chunk(void* payload);
+  void publish_chunk(void* payload, bool data);
   struct Port;
-  std::unique_ptr<Port> port_;
+  OwnedPort<Port> port_;
   std::vector<Link> links_;
   const ControlBlock& block_;
   std::size_t queue_maxsize_;
@@ -87,10 +90,12 @@ class IoxInput final : public FrameChannel {
   /// The subscription is live (the producer's publisher was found).
   bool connected() const;
   void release(const void* payload) noexcept;
+  /// Leaves the iceoryx port as it is, never destroyed (see iox_runtime.hpp).
+  void abandon() noexcept;
 
  private:
   struct Port;
-  std::unique_ptr<Port> port_;
+  OwnedPort<Port> port_;
   const ControlBlock& block_;
   std::uint32_t counter_;
   Waker* producer_;

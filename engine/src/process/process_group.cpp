@@ -4,13 +4,19 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
+#include "process/iox_runtime.hpp"
+#include "process/iox_service.hpp"
 #include "process/process_runtime.hpp"
+#include "process/run_record.hpp"
 #include "process/worker_launcher.hpp"
 #include "sgn/error.hpp"
 #include "sgn/logging.hpp"
@@ -18,8 +24,13 @@
 namespace sgn::detail {
 namespace {
 
-std::string topic_of(const Node& producer, std::size_t pad) {
-  return producer.name() + "." + producer.outputs[pad].pad;
+// Without a pidfd of RouDi (one nobody here started), its socket is probed this often.
+constexpr int kRoudiProbeMs = 50;
+constexpr auto kTermGrace = std::chrono::milliseconds(1000);
+
+std::string topic_of(const std::vector<Node*>& nodes, std::size_t producer, std::size_t pad) {
+  const Node& node = *nodes[producer];
+  return service_event(producer, pad, node.name(), node.outputs[pad].pad);
 }
 
 std::string kind_name(schema::ErrorKind kind) {
@@ -41,13 +52,14 @@ std::string describe_exit(int status) {
 }  // namespace
 
 ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>& links, RunControl& control,
-                           std::size_t queue_maxsize, const SharedTable& shared,
-                           std::vector<LinkPlan>& local_links)
+                           std::size_t queue_maxsize, const SharedTable& shared, std::vector<LinkPlan>& local_links,
+                           const std::function<bool()>& cancelled)
     : nodes_(std::move(nodes)), control_(control), queue_maxsize_(queue_maxsize), links_(links) {
   ProcessRuntime& runtime = ProcessRuntime::instance();
-  runtime.ensure_main();
+  runtime.ensure_main(cancelled);
+  mempools_ = runtime.mempools();
   static std::atomic<int> next_instance{0};
-  instance_ = fmt::format("{}_{}", ::getpid(), next_instance.fetch_add(1));
+  instance_ = fmt::format("{}.{}", process_token(), next_instance.fetch_add(1));
   main_index_ = static_cast<std::uint32_t>(nodes_.size());
   block_ = ControlBlock::create("/sgn." + instance_ + ".ctl", main_index_ + 1, static_cast<std::uint32_t>(links.size()));
 
@@ -63,6 +75,10 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
   };
   for (std::size_t i = 0; i < nodes_.size(); ++i) nodes_[i]->use_waker(waker_of(i));
 
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw Error(fmt::format("eventfd for the process supervisor: {}", std::strerror(errno)));
+  control_.wake_fd = wake_fd_;
+
   commands_ = std::make_unique<ControlTopic>(instance_, "command", ControlTopic::Role::Publish);
   status_ = std::make_unique<ControlTopic>(instance_, "status", ControlTopic::Role::Subscribe);
 
@@ -74,19 +90,24 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
     for (std::size_t l : link_indices) remote = remote || nodes_[links[l].consumer]->placement() == Placement::Process;
     return remote;
   };
-  for (const auto& [pad, link_indices] : pads) publishers_ += is_remote(pad, link_indices) ? 1 : 0;
+  link_remote_.assign(links.size(), false);
+  for (const auto& [pad, link_indices] : pads) {
+    const bool remote = is_remote(pad, link_indices);
+    publishers_ += remote ? 1 : 0;
+    for (std::size_t l : link_indices) link_remote_[l] = remote;
+  }
   for (const auto& [pad, link_indices] : pads) {
     Node& producer = *nodes_[pad.first];
     if (!is_remote(pad, link_indices)) {
       for (std::size_t l : link_indices) local_links.push_back(links[l]);
       continue;
     }
-    const Topic topic{instance_, topic_of(producer, pad.second)};
+    const Topic topic{instance_, topic_of(nodes_, pad.first, pad.second)};
     if (producer.placement() != Placement::Process) {
       std::vector<IoxOutput::Link> out_links;
       for (std::size_t l : link_indices) out_links.push_back({static_cast<std::uint32_t>(l), waker_of(links[l].consumer)});
-      outputs_.push_back(std::make_unique<IoxOutput>(topic, block_, std::move(out_links), queue_maxsize_,
-                                                     runtime.mempools(), publishers_, &control_.stop_requested));
+      outputs_.push_back(std::make_unique<IoxOutput>(topic, block_, std::move(out_links), queue_maxsize_, mempools_,
+                                                     publishers_, &control_.stop_requested));
       producer.outputs[pad.second].channels = {outputs_.back().get()};
       producer.outputs[pad.second].allocator = outputs_.back().get();
     }
@@ -102,19 +123,35 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
 }
 
 ProcessGroup::~ProcessGroup() {
-  watching_.store(false);
-  if (watcher_.joinable()) watcher_.join();
+  quit_.store(true);
+  wake_supervisor();
+  if (supervisor_.joinable()) supervisor_.join();
   for (Worker& w : workers_) {
     if (!w.exited && w.pid > 0) {
-      ::kill(w.pid, SIGKILL);
+      // Only after a failure to end them in end_workers (or an exception before it).
+      ::syscall(SYS_pidfd_send_signal, w.pidfd, SIGKILL, nullptr, 0);
       ::waitpid(w.pid, &w.wait_status, 0);
-      ProcessRuntime::instance().note_unclean_exit(w.pid);
+      block_.mark_poisoned();
+      mark_iox_poisoned();
+      ProcessRuntime::instance().note_unclean_exit(runtime_name(w.index));
     }
     if (w.pidfd >= 0) ::close(w.pidfd);
   }
+  if (block_.poisoned()) {
+    // A worker may have died holding a port mutex of this instance: RouDi must never
+    // touch the ports connected to it (see iox_runtime.hpp).
+    for (auto& in : inputs_) in->abandon();
+    if (status_) status_->abandon();
+  }
+  control_.wake_fd = -1;
+  if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 
-void ProcessGroup::launch(std::chrono::milliseconds timeout) {
+std::string ProcessGroup::runtime_name(std::size_t node) const {
+  return fmt::format("sgn_{}_{}w{}", process_token(), instance_.substr(instance_.find('.') + 1), node);
+}
+
+void ProcessGroup::spawn_workers() {
   const std::string level(spdlog::level::to_string_view(log_level()).data(),
                           spdlog::level::to_string_view(log_level()).size());
   for (std::size_t i = 0; i < nodes_.size(); ++i) {
@@ -123,6 +160,7 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
     capnp::MallocMessageBuilder message;
     auto spec = message.initRoot<schema::WorkerSpec>();
     spec.setInstance(instance_);
+    spec.setRuntimeName(runtime_name(i));
     spec.setElement(node.name());
     spec.setTypeName(node.element().type_name());
     const PropertyMap properties = node.element().properties().to_strings();
@@ -139,6 +177,11 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
     spec.setControlSegment(block_.name());
     spec.setLogLevel(level);
     spec.setPublishers(static_cast<std::uint32_t>(publishers_));
+    auto pools = spec.initMempools(static_cast<unsigned>(mempools_.pools.size()));
+    for (unsigned k = 0; k < mempools_.pools.size(); ++k) {
+      pools[k].setPayload(mempools_.pools[k].payload);
+      pools[k].setCount(mempools_.pools[k].count);
+    }
     auto shared = spec.initShared(static_cast<unsigned>(shared_.size()));
     for (unsigned k = 0; k < shared_.size(); ++k) {
       shared[k].setName(shared_[k].first);
@@ -155,7 +198,7 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
     for (unsigned k = 0; k < ins.size(); ++k) {
       const LinkPlan& link = links_[ins[k]];
       inputs[k].setPad(node.inputs[link.to_pad].pad);
-      inputs[k].setService(topic_of(*nodes_[link.producer], link.from_pad));
+      inputs[k].setService(topic_of(nodes_, link.producer, link.from_pad));
       inputs[k].setLink(static_cast<std::uint32_t>(ins[k]));
       inputs[k].setProducerNode(node_index(link.producer));
     }
@@ -166,7 +209,7 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
         if (links_[l].producer == i && links_[l].from_pad == k) outs.push_back(l);
       }
       outputs[k].setPad(node.outputs[k].pad);
-      outputs[k].setService(topic_of(node, k));
+      outputs[k].setService(topic_of(nodes_, i, k));
       auto link_list = outputs[k].initLinks(static_cast<unsigned>(outs.size()));
       auto consumer_list = outputs[k].initConsumerNodes(static_cast<unsigned>(outs.size()));
       for (unsigned j = 0; j < outs.size(); ++j) {
@@ -174,23 +217,30 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
         consumer_list.set(j, node_index(links_[outs[j]].consumer));
       }
     }
-    const LaunchedWorker launched = launch_worker(message, node.name());
+    const LaunchedWorker launched = launch_worker(message, node.name(), wake_fd_);
     Worker worker;
     worker.node = &node;
     worker.index = static_cast<std::uint32_t>(i);
     worker.pid = launched.pid;
     worker.pidfd = launched.pidfd;
-    worker.stats.pid = launched.pid;
     node.set_pid(launched.pid);
+    std::lock_guard lock(mutex_);
     workers_.push_back(worker);
   }
-  watching_.store(true);
-  watcher_ = std::thread([this] { watch_exits(); });
+}
+
+bool ProcessGroup::launch(std::chrono::milliseconds timeout) {
+  spawn_workers();
+  roudi_pidfd_ = ProcessRuntime::instance().roudi().roudi_pidfd();
+  supervisor_ = std::thread([this] { supervise(); });
 
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   auto connected = [&] {
-    for (const Worker& w : workers_) {
-      if (!w.ready) return false;
+    {
+      std::lock_guard lock(mutex_);
+      for (const Worker& w : workers_) {
+        if (!w.ready) return false;
+      }
     }
     for (const auto& in : inputs_) {
       if (!in->connected()) return false;
@@ -199,11 +249,11 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
   };
   while (true) {
     Waker::Ticket ticket = control_.main_waker->prepare_wait();
-    poll();
-    if (control_.failed.load()) return;
+    if (control_.ending() || control_.eos_requested.load()) return false;  // abandoned: the caller ends the workers
     if (connected()) break;
     if (std::chrono::steady_clock::now() > deadline) {
       std::string names;
+      std::lock_guard lock(mutex_);
       for (const Worker& w : workers_) {
         if (!w.ready) names += (names.empty() ? "'" : ", '") + w.node->name() + "'";
       }
@@ -212,25 +262,136 @@ void ProcessGroup::launch(std::chrono::milliseconds timeout) {
     }
     ticket.wait(std::chrono::milliseconds(10));
   }
-  send(schema::Command::START);
+  start_requested_.store(true);
+  wake_supervisor();
+  return true;
 }
 
-void ProcessGroup::watch_exits() {
-  std::vector<pollfd> fds;
-  for (const Worker& w : workers_) {
-    if (w.pidfd >= 0) fds.push_back({w.pidfd, POLLIN, 0});
-  }
-  while (watching_.load()) {
-    for (auto& fd : fds) fd.revents = 0;
-    const int ready = ::poll(fds.data(), fds.size(), 50);
-    if (ready > 0) {
-      exit_seen_.store(true, std::memory_order_release);
-      control_.main_waker->notify();
-      for (auto& fd : fds) {
-        if (fd.revents) fd.fd = -1;  // reported once; the main loop reaps it
-      }
+void ProcessGroup::wake_supervisor() noexcept {
+  if (wake_fd_ < 0) return;
+  const std::uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+// The supervisor thread: everything that must not wait for the main loop.
+void ProcessGroup::supervise() {
+  std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
+  std::vector<Worker*> watched;  // fds[i + 1] belongs to watched[i]
+  {
+    std::lock_guard lock(mutex_);
+    for (Worker& w : workers_) {
+      fds.push_back({w.pidfd, POLLIN, 0});
+      watched.push_back(&w);
     }
   }
+  const std::size_t roudi_slot = fds.size();
+  if (roudi_pidfd_ >= 0) fds.push_back({roudi_pidfd_, POLLIN, 0});
+  bool roudi_reported = false;
+  auto log = logger("supervisor");
+  while (!quit_.load()) {
+    for (auto& fd : fds) fd.revents = 0;
+    ::poll(fds.data(), fds.size(), roudi_pidfd_ >= 0 ? -1 : kRoudiProbeMs);
+    std::uint64_t count = 0;
+    while (::read(wake_fd_, &count, sizeof count) > 0) {
+    }
+    try {
+      read_statuses();
+      {
+        std::lock_guard lock(mutex_);
+        for (std::size_t i = 0; i < watched.size(); ++i) {
+          if (fds[i + 1].revents == 0) continue;
+          reap(*watched[i]);
+          if (watched[i]->exited) fds[i + 1].fd = -1;  // reported once
+        }
+      }
+      const bool roudi_gone = roudi_pidfd_ >= 0 ? (fds[roudi_slot].revents != 0) : !ProcessRuntime::instance().roudi().alive();
+      if (roudi_gone && !roudi_reported && exited_.load() < workers_.size()) {
+        roudi_reported = true;
+        if (roudi_pidfd_ >= 0) fds[roudi_slot].fd = -1;
+        // Nobody is left to unregister from: the exits of every process skip it.
+        block_.mark_poisoned();
+        mark_iox_poisoned();
+        fail("roudi", std::make_exception_ptr(Error("RouDi died while the pipeline ran; shared memory is gone")));
+      }
+      send_due_commands();
+    } catch (const std::exception& e) {
+      // The control topics themselves failed: the run cannot be coordinated any more.
+      log->error("{}", e.what());
+      fail("supervisor", std::current_exception());
+    }
+    control_.main_waker->notify();
+    if (closing_.load() && all_exited()) break;
+  }
+}
+
+void ProcessGroup::read_statuses() {
+  status_->poll([&](capnp::MessageReader& message) {
+    auto status = message.getRoot<schema::Status>();
+    std::lock_guard lock(mutex_);
+    Worker* w = nullptr;
+    for (Worker& candidate : workers_) {
+      if (candidate.node->name() == status.getElement().cStr()) w = &candidate;
+    }
+    if (!w) return;
+    switch (status.which()) {
+      case schema::Status::READY: w->ready = true; break;
+      case schema::Status::EOS_REACHED: break;
+      case schema::Status::TERMINATED: {
+        auto t = status.getTerminated();
+        w->terminated = true;
+        w->copies = t.getCopies();
+        w->latency_p50_us = t.getLatencyP50Us();
+        w->latency_p99_us = t.getLatencyP99Us();
+        break;
+      }
+      case schema::Status::ERROR: {
+        auto e = status.getError();
+        errors_.emplace_back(w->node->name(),
+                             std::make_exception_ptr(RemoteError(e.getElement(), kind_name(e.getKind()), e.getType(),
+                                                                 fmt::format("{} ({}): {}", e.getType().cStr(),
+                                                                             kind_name(e.getKind()),
+                                                                             e.getMessage().cStr()))));
+        control_.failed.store(true);
+        control_.notify_all();
+        break;
+      }
+    }
+  });
+}
+
+void ProcessGroup::reap(Worker& w) {
+  if (w.exited || ::waitpid(w.pid, &w.wait_status, WNOHANG) != w.pid) return;
+  w.exited = true;
+  // A process killed by a signal may have held a port mutex (iceoryx 2.0's are not
+  // robust). The ladder's SIGTERM is handled by the worker outside iceoryx calls.
+  const bool died_inside = WIFSIGNALED(w.wait_status) && !(w.signal_sent == SIGTERM && WTERMSIG(w.wait_status) == SIGTERM);
+  if (died_inside) {
+    block_.mark_poisoned();
+    mark_iox_poisoned();
+  }
+  if (WIFSIGNALED(w.wait_status)) ProcessRuntime::instance().note_unclean_exit(runtime_name(w.index));
+  exited_.fetch_add(1, std::memory_order_release);
+  // Its last status was published before it exited, so read_statuses() just before
+  // this (in the same supervisor pass) has seen it.
+  const bool clean = WIFEXITED(w.wait_status) && WEXITSTATUS(w.wait_status) == 0 && w.terminated;
+  const bool reported = std::any_of(errors_.begin(), errors_.end(), [&](const auto& e) { return e.first == w.node->name(); });
+  if (!clean && !reported && !w.ended_by_us) {
+    errors_.emplace_back(w.node->name(),
+                         std::make_exception_ptr(RemoteError(
+                             w.node->name(), "internal", "",
+                             fmt::format("worker process (pid {}) {} before EOS", w.pid, describe_exit(w.wait_status)))));
+    control_.failed.store(true);
+    control_.notify_all();
+  }
+}
+
+void ProcessGroup::fail(const std::string& element, std::exception_ptr error) {
+  {
+    std::lock_guard lock(mutex_);
+    errors_.emplace_back(element, std::move(error));
+  }
+  control_.failed.store(true);
+  control_.notify_all();
 }
 
 void ProcessGroup::send(schema::Command::Which command) {
@@ -248,146 +409,100 @@ void ProcessGroup::send(schema::Command::Which command) {
   }
 }
 
-ProcessGroup::Worker* ProcessGroup::find(const std::string& element) {
-  for (Worker& w : workers_) {
-    if (w.node->name() == element) return &w;
+void ProcessGroup::send_due_commands() {
+  if (start_requested_.load() && !sent_start_) {
+    sent_start_ = true;
+    send(schema::Command::START);
   }
-  return nullptr;
-}
-
-void ProcessGroup::fail(Worker& worker, std::exception_ptr error) {
-  errors_.push_back(std::move(error));
-  error_elements_.push_back(worker.node->name());
-  control_.failed.store(true);
-}
-
-void ProcessGroup::poll() {
-  read_statuses();
-  // Exits and RouDi's death cost system calls to look at: only when the watcher saw
-  // an exit, and every 10 ms (a flowing stream passes through here every few frames).
-  const auto now = std::chrono::steady_clock::now();
-  if (!exit_seen_.exchange(false, std::memory_order_acq_rel) && now < next_check_) return;
-  next_check_ = now + std::chrono::milliseconds(10);
-  for (Worker& w : workers_) {
-    if (!w.exited) reap(w);
-  }
-  if (!workers_.empty() && !ProcessRuntime::instance().roudi().alive() && !control_.failed.load()) {
-    errors_.push_back(std::make_exception_ptr(Error("RouDi died while the pipeline ran; shared memory is gone")));
-    error_elements_.push_back("roudi");
-    control_.failed.store(true);
+  if (control_.ending() && !sent_stop_) {
+    sent_stop_ = true;
+    send(schema::Command::STOP);
+  } else if (control_.eos_requested.load() && !sent_shutdown_ && !sent_stop_) {
+    sent_shutdown_ = true;
+    send(schema::Command::SHUTDOWN);
   }
 }
 
-void ProcessGroup::read_statuses() {
-  status_->poll([&](capnp::MessageReader& message) {
-    auto status = message.getRoot<schema::Status>();
-    Worker* w = find(status.getElement());
-    if (!w) return;
-    switch (status.which()) {
-      case schema::Status::READY: w->ready = true; break;
-      case schema::Status::EOS_REACHED: break;
-      case schema::Status::TERMINATED: {
-        auto t = status.getTerminated();
-        w->terminated = true;
-        w->stats.frames_in = t.getFramesIn();
-        w->stats.frames_out = t.getFramesOut();
-        w->stats.bytes_in = t.getBytesIn();
-        w->stats.bytes_out = t.getBytesOut();
-        w->stats.gaps = t.getGaps();
-        w->stats.copies = t.getCopies();
-        w->stats.discarded = t.getDiscarded();
-        w->stats.latency_p50_us = t.getLatencyP50Us();
-        w->stats.latency_p99_us = t.getLatencyP99Us();
-        break;
-      }
-      case schema::Status::ERROR: {
-        auto e = status.getError();
-        fail(*w, std::make_exception_ptr(RemoteError(e.getElement(), kind_name(e.getKind()), e.getType(),
-                                                     fmt::format("{} ({}): {}", e.getType().cStr(),
-                                                                 kind_name(e.getKind()), e.getMessage().cStr()))));
-        break;
-      }
-    }
-  });
-}
-
-void ProcessGroup::reap(Worker& w) {
-  if (::waitpid(w.pid, &w.wait_status, WNOHANG) != w.pid) return;
-  w.exited = true;
-  // Its last status (published before it exited) may have arrived after the last read.
-  if (!w.terminated) read_statuses();
-  if (WIFSIGNALED(w.wait_status)) ProcessRuntime::instance().note_unclean_exit(w.pid);
-  const bool clean = WIFEXITED(w.wait_status) && WEXITSTATUS(w.wait_status) == 0 && w.terminated;
-  const bool reported = std::find(error_elements_.begin(), error_elements_.end(), w.node->name()) != error_elements_.end();
-  if (!clean && !reported && !w.killed) {
-    fail(w, std::make_exception_ptr(RemoteError(
-                w.node->name(), "internal", "",
-                fmt::format("worker process (pid {}) {} before EOS", w.pid, describe_exit(w.wait_status)))));
-  }
-}
-
-void ProcessGroup::request_shutdown() { send(schema::Command::SHUTDOWN); }
-
-bool ProcessGroup::all_exited() const {
-  for (const Worker& w : workers_) {
-    if (!w.exited) return false;
+bool ProcessGroup::wait_for_exits(std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!all_exited()) {
+    Waker::Ticket ticket = control_.main_waker->prepare_wait();
+    if (all_exited()) break;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) return false;
+    ticket.wait(std::min<std::chrono::nanoseconds>(deadline - now, std::chrono::milliseconds(100)));
   }
   return true;
 }
 
-std::vector<std::string> ProcessGroup::end_workers(bool drain, std::chrono::milliseconds join_timeout) {
-  auto wait_all = [&](std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    while (!all_exited() && std::chrono::steady_clock::now() < deadline) {
-      Waker::Ticket ticket = control_.main_waker->prepare_wait();
-      poll();
-      if (all_exited()) break;
-      ticket.wait(std::chrono::milliseconds(10));
-    }
-    return all_exited();
-  };
-  if (all_exited()) return {};
-  if (drain) {
-    send(schema::Command::SHUTDOWN);
-    if (wait_all(join_timeout)) return {};
+void ProcessGroup::signal_remaining(int signal_number, std::vector<std::string>* named) {
+  std::lock_guard lock(mutex_);
+  for (Worker& w : workers_) {
+    if (w.exited) continue;
+    // By pidfd: an exited worker's pid could belong to someone else by now.
+    ::syscall(SYS_pidfd_send_signal, w.pidfd, signal_number, nullptr, 0);
+    w.ended_by_us = true;
+    w.signal_sent = signal_number;
+    if (named) named->push_back(fmt::format("'{}' (pid {})", w.node->name(), w.pid));
   }
-  send(schema::Command::STOP);
-  if (wait_all(join_timeout)) return {};
+}
+
+std::vector<std::string> ProcessGroup::end_workers(bool drained, std::chrono::milliseconds join_timeout) {
+  if (!drained) control_.stop_requested.store(true);  // the supervisor sends STOP
+  closing_.store(true);
+  wake_supervisor();
   std::vector<std::string> killed;
-  for (Worker& w : workers_) {
-    if (w.exited) continue;
-    w.killed = true;
-    killed.push_back(fmt::format("'{}' (pid {})", w.node->name(), w.pid));
-    ::kill(w.pid, SIGTERM);
+  if (!supervisor_.joinable()) return killed;  // never launched
+  if (!wait_for_exits(join_timeout)) {
+    signal_remaining(SIGTERM, &killed);
+    if (!wait_for_exits(kTermGrace)) {
+      signal_remaining(SIGKILL, nullptr);
+      wait_for_exits(kTermGrace);  // a SIGKILLed process is reaped at once unless the kernel holds it
+    }
   }
-  if (wait_all(std::chrono::milliseconds(1000))) return killed;
-  for (Worker& w : workers_) {
-    if (w.exited) continue;
-    ::kill(w.pid, SIGKILL);
-    ::waitpid(w.pid, &w.wait_status, 0);
-    w.exited = true;
-    ProcessRuntime::instance().note_unclean_exit(w.pid);
-  }
+  quit_.store(true);
+  wake_supervisor();
+  supervisor_.join();
   return killed;
 }
 
 std::exception_ptr ProcessGroup::first_error(std::string& element) const {
+  std::lock_guard lock(mutex_);
   if (errors_.empty()) return nullptr;
-  element = error_elements_.front();
-  return errors_.front();
+  element = errors_.front().first;
+  return errors_.front().second;
 }
 
 void ProcessGroup::fill_stats(std::vector<ElementStats>& stats) const {
+  std::lock_guard lock(mutex_);
   for (const Worker& w : workers_) {
     for (ElementStats& s : stats) {
       if (s.name != w.node->name()) continue;
-      const std::string name = s.name, type = s.type_name;
-      s = w.stats;
-      s.name = name;
-      s.type_name = type;
+      const NodeCounters& c = block_.counters(w.index);
       s.placement = Placement::Process;
+      s.pid = w.pid;
+      s.frames_in = c.frames_in.load();
+      s.frames_out = c.frames_out.load();
+      s.bytes_in = c.bytes_in.load();
+      s.bytes_out = c.bytes_out.load();
+      s.gaps = c.gaps.load();
+      s.discarded = c.discarded.load();
+      s.copies = w.copies;
+      s.latency_p50_us = w.latency_p50_us;
+      s.latency_p99_us = w.latency_p99_us;
     }
   }
+}
+
+std::vector<std::pair<std::size_t, std::uint64_t>> ProcessGroup::in_flight() const {
+  std::vector<std::pair<std::size_t, std::uint64_t>> lost;
+  for (std::uint32_t l = 0; l < links_.size(); ++l) {
+    if (!link_remote_[l]) continue;
+    const LinkCounters& c = block_.link(l);
+    const std::uint64_t published = c.data_published.load(), consumed = c.data_consumed.load();
+    if (published > consumed) lost.emplace_back(links_[l].consumer, published - consumed);
+  }
+  return lost;
 }
 
 }  // namespace sgn::detail

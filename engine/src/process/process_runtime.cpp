@@ -9,10 +9,12 @@
 #include <sstream>
 #include <thread>
 
-#include "iceoryx_hoofs/log/logmanager.hpp"
-#include "iceoryx_posh/runtime/posh_runtime.hpp"
+#include "process/iox_runtime.hpp"
+#include "process/roudi_introspection.hpp"
 #include "process/iox_transport.hpp"
+#include "process/run_record.hpp"
 #include "sgn/error.hpp"
+#include "sgn/logging.hpp"
 #include "sgn_roudi_default_config.hpp"
 
 namespace sgn::detail {
@@ -20,6 +22,8 @@ namespace sgn::detail {
 // RouDi comes up in ~0.6 s on a quiet 2-core machine, but over 5 s when a dozen
 // busy processes share those cores; one that exits at start is seen at once.
 constexpr auto kRoudiStartLimit = std::chrono::milliseconds(20000);
+// A RouDi publishes its mempool introspection about once a second.
+constexpr auto kIntrospectionLimit = std::chrono::milliseconds(5000);
 
 std::string roudi_config_text() {
   if (const char* path = std::getenv("SGN_ROUDI_CONFIG"); path && *path) {
@@ -43,35 +47,40 @@ ProcessRuntime& ProcessRuntime::instance() {
 
 void ProcessRuntime::init_iceoryx(const std::string& name) {
   if (runtime_up_) return;
-  iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kWarn,
-                                                           iox::log::LogLevelOutput::kHideLogLevel);
-  iox::runtime::PoshRuntime::initRuntime(iox::RuntimeName_t(iox::cxx::TruncateToCapacity, name.c_str()));
+  init_iox_runtime(name);
   runtime_up_ = true;
 }
 
-void ProcessRuntime::ensure_main() {
-  const std::string config = roudi_config_text();
-  mempools_ = MempoolTable::parse(config);
-  if (mempools_.pools.empty()) throw Error("the RouDi config declares no mempool");
-  if (!roudi_.alive() && (roudi_.started_by_us() || runtime_up_)) {
+void ProcessRuntime::ensure_main(const std::function<bool()>& cancelled) {
+  if (!roudi_.alive() && (roudi_.in_use() || runtime_up_)) {
     throw Error("RouDi has died; process-mode pipelines cannot run in this process any more");
   }
-  if (!runtime_up_ || !roudi_answers()) {
-    char path[] = "/tmp/sgn-roudi-XXXXXX.toml";
-    const int fd = ::mkstemps(path, 5);
-    if (fd < 0) throw Error("cannot write the RouDi config to /tmp");
-    const bool written = ::write(fd, config.data(), config.size()) == static_cast<ssize_t>(config.size());
-    ::close(fd);
-    try {
-      if (!written) throw Error("cannot write the RouDi config to /tmp");
-      roudi_.ensure_running(path, mempools_.shm_bytes(), kRoudiStartLimit);
-    } catch (...) {
-      ::unlink(path);
-      throw;
-    }
-    ::unlink(path);
+  const RuntimeDir& dir = roudi_.runtime_dir();
+  for (const auto& path : reap_dead_runs(dir)) logger("roudi")->info("removed {}, left by a dead sgn process", path);
+  ensure_process_record(dir);
+  if (!roudi_.in_use()) {
+    const std::string config = roudi_config_text();
+    const MempoolTable ours = MempoolTable::parse(config);
+    if (ours.pools.empty()) throw Error("the RouDi config declares no mempool");
+    roudi_.ensure_running(config, ours.shm_bytes(), kRoudiStartLimit, cancelled);
+    // A RouDi another sgn process started may run with another config: use its pools.
+    const std::optional<std::string> running = roudi_.engine_config_text();
+    mempools_ = running ? MempoolTable::parse(*running) : ours;
+    pools_known_ = running.has_value();
   }
-  init_iceoryx(fmt::format("sgn_{}_main", ::getpid()));
+  init_iceoryx(fmt::format("sgn_{}_main", process_token()));
+  if (!pools_known_) {
+    // A RouDi someone else started: its pools, not our config, bound every loan (a
+    // bigger loan aborts inside iceoryx). RouDi publishes them about every second.
+    std::optional<MempoolTable> attached = read_mempools_from_introspection(kIntrospectionLimit);
+    if (!attached || attached->pools.empty()) {
+      throw Error(fmt::format("cannot read the mempools of the RouDi in use: its introspection sent nothing within {} "
+                              "ms",
+                              kIntrospectionLimit.count()));
+    }
+    mempools_ = *attached;
+    pools_known_ = true;
+  }
 }
 
 void ProcessRuntime::ensure_worker() {
@@ -80,20 +89,25 @@ void ProcessRuntime::ensure_worker() {
   init_iceoryx(fmt::format("sgn_{}_worker", ::getpid()));
 }
 
-void ProcessRuntime::note_unclean_exit(long worker_pid) noexcept {
-  last_unclean_exit_ = std::chrono::steady_clock::now();
-  const std::string app = fmt::format("/tmp/sgn_{}_worker", worker_pid);
+void ProcessRuntime::note_unclean_exit(const std::string& runtime_name) noexcept {
+  // iceoryx's files of a runtime that never unregistered (its name carries our token).
+  const std::string app = "/tmp/" + runtime_name;
   ::unlink(app.c_str());
   ::unlink((app + ".lock").c_str());
 }
 
 void ProcessRuntime::shutdown() noexcept {
-  constexpr auto kRoudiNoticesDeath = std::chrono::milliseconds(1700);
-  const auto settled = last_unclean_exit_ + kRoudiNoticesDeath;
-  if (last_unclean_exit_ != std::chrono::steady_clock::time_point{}) std::this_thread::sleep_until(settled);
-  // RouDi SIGTERMs the apps still registered when it stops, this one included.
-  ::signal(SIGTERM, SIG_IGN);
-  roudi_.stop();
+  // The iceoryx runtime has been ended (or abandoned) by its own exit handler, which
+  // runs before this one.
+  // With no live RouDi, nothing can refer to this process's iceoryx files any more
+  // (a keeper that saw its RouDi die is gone too): they go with the record.
+  bool roudi_gone = false;
+  try {
+    roudi_gone = !roudi_.alive();
+  } catch (...) {
+  }
+  roudi_.leave();  // no wait: the keeper stops an engine-started RouDi after its last user
+  retire_process_record(roudi_gone);
 }
 
 }  // namespace sgn::detail

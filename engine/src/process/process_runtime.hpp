@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <string>
 
 #include "process/mempool_table.hpp"
@@ -15,19 +16,21 @@ class ProcessRuntime {
  public:
   static ProcessRuntime& instance();
 
-  /// In the main process: RouDi running (attached or started), runtime "sgn-<pid>" up.
-  void ensure_main();
+  /// In the main process: dead runs cleaned up, this process recorded, RouDi
+  /// running (attached or started), runtime "sgn_<token>_main" up. Throws
+  /// StartCancelled if `cancelled` returns true while it waits for RouDi.
+  void ensure_main(const std::function<bool()>& cancelled = {});
   /// In a worker process: RouDi must already answer; runtime "sgn-w-<pid>" up.
   void ensure_worker();
   RoudiSupervisor& roudi() noexcept { return roudi_; }
   /// The mempools of the RouDi config in use.
   const MempoolTable& mempools() const noexcept { return mempools_; }
-  /// Stops a RouDi this process started (workers must be gone). Runs at exit too.
+  /// Leaves RouDi (its keeper stops an engine-started one once its last user is
+  /// gone) and retires this process's record. Runs at exit too.
   void shutdown() noexcept;
-  /// A worker died without unregistering: RouDi needs ~1.5 s to notice, and
-  /// aborts if it is stopped before, so shutdown() waits that long after it.
-  /// Also removes the files the dead worker's runtime left in /tmp.
-  void note_unclean_exit(long worker_pid) noexcept;
+  /// A worker died without unregistering: removes the files its iceoryx runtime
+  /// `runtime_name` left in /tmp. (RouDi runs without monitoring and is never told.)
+  void note_unclean_exit(const std::string& runtime_name) noexcept;
 
  private:
   ProcessRuntime() = default;
@@ -36,7 +39,7 @@ class ProcessRuntime {
   RoudiSupervisor roudi_;
   bool runtime_up_ = false;
   MempoolTable mempools_;
-  std::chrono::steady_clock::time_point last_unclean_exit_{};
+  bool pools_known_ = false;  // mempools_ are those of the RouDi in use
 };
 
 /// The RouDi config text the engine uses (SGN_ROUDI_CONFIG file, or the built-in default).

@@ -1,7 +1,6 @@
 #include "process/shm_segment.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -15,7 +14,6 @@
 #include <set>
 #include <utility>
 
-#include "process/roudi_supervisor.hpp"
 #include "sgn/error.hpp"
 #include "sgn/shared_memory.hpp"
 
@@ -23,39 +21,18 @@ namespace sgn {
 namespace detail {
 namespace {
 
-// Names this process created and must unlink. A fixed array, so the fatal-signal
-// path can walk it without locks or allocation.
+// Names this process created and must unlink (cleanup_all_shm is async-signal-safe:
+// a fixed array, walked without locks or allocation). A process killed before it
+// unlinks them leaves them to the next run, which removes a dead run's segments
+// (their names carry its token: run_record.hpp).
 constexpr std::size_t kMaxTracked = 256;
 constexpr std::size_t kMaxName = 128;
 char g_tracked[kMaxTracked][kMaxName];
 std::mutex g_tracked_mutex;
 
-// On a fatal or terminating signal (where the default would end the process
-// without exit handlers), release what others would trip over, then die as
-// the signal meant to.
-extern "C" void on_fatal_signal(int signal_number) {
-  cleanup_all_shm();
-  roudi_emergency_stop();
-  ::signal(signal_number, SIG_DFL);
-  ::raise(signal_number);
-}
-
-void install_fatal_cleanup() {
-  for (int signal_number : {SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTERM, SIGINT, SIGHUP}) {
-    struct sigaction current {};
-    if (::sigaction(signal_number, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) continue;
-    struct sigaction action {};
-    action.sa_handler = on_fatal_signal;
-    sigemptyset(&action.sa_mask);
-    action.sa_flags = SA_RESETHAND | SA_NODEFER;
-    ::sigaction(signal_number, &action, nullptr);
-  }
-}
-
 void track(const std::string& name) {
   static const bool registered = [] {
     std::atexit([] { cleanup_all_shm(); });
-    install_fatal_cleanup();
     return true;
   }();
   (void)registered;

@@ -22,7 +22,12 @@ class SineSource final : public Source<schema::Samples> {
   ~SineSource() override;
 
   std::size_t max_output_bytes() const override;
+  /// With realtime=true: when the next frame's last sample is due (the engine waits).
+  std::int64_t next_frame_due_ns() const override;
   Flow produce(schema::Samples::Builder out, Context& ctx) override;
+
+ protected:
+  void start() override;
 
  private:
   double rate_, frequency_, amplitude_, noise_;
