@@ -4,6 +4,7 @@
 // and helper processes (this program started again with --bench-helper).
 
 #include <benchmark/benchmark.h>
+#include <sgn/registry.hpp>
 
 #include <atomic>
 #include <cstddef>
@@ -98,8 +99,8 @@ int raw_iox_helper(const std::vector<std::string>& args);
 int socket_helper(const std::vector<std::string>& args);
 int startup_helper(const std::vector<std::string>& args);
 
-/// Registers the bench elements in sgn::Registry::global().
-void register_bench_elements();
+/// Registers the bench elements in `registry`.
+void register_bench_elements(sgn::Registry& registry);
 /// Frames that reached a bench-blocking-sink of this process (it is busy from then on).
 std::atomic<std::uint64_t>& blocking_sink_frames();
 

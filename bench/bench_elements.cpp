@@ -203,8 +203,8 @@ std::atomic<std::uint64_t>& blocking_sink_frames() {
   return frames;
 }
 
-void register_bench_elements() {
-  sgn::Registry::global().add<BenchSource>().add<BenchAck>().add<BenchSink>().add<BlockingSink>();
+void register_bench_elements(sgn::Registry& registry) {
+  registry.add<BenchSource>().add<BenchAck>().add<BenchSink>().add<BlockingSink>();
 }
 
 }  // namespace bench

@@ -22,9 +22,10 @@ void register_pipeline_benchmarks();
 }  // namespace bench
 
 int main(int argc, char** argv) {
-  sgn::elements::register_all(sgn::Registry::global());
-  bench::register_bench_elements();
-  sgn::init(argc, argv);  // a worker process start ends here
+  static sgn::Registry registry;
+  sgn::elements::register_all(registry);
+  bench::register_bench_elements(registry);
+  sgn::init(argc, argv, registry);  // a worker process start ends here
 
   bench::g_self = std::filesystem::canonical("/proc/self/exe").string();
   if (argc >= 3 && std::strcmp(argv[1], "--bench-helper") == 0) {

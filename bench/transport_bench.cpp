@@ -36,7 +36,7 @@
 #include <vector>
 
 #include "bench_common.hpp"
-#include "detail/segment_builder.hpp"
+#include "frames/segment_builder.hpp"
 #include "iceoryx_posh/popo/untyped_publisher.hpp"
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
 #include "process/process_runtime.hpp"

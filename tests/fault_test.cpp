@@ -183,7 +183,11 @@ TEST_F(FaultTest, RouDiKilledMidStreamFailsTheRunClearly) {
   const auto [ended, result] = exited(child, 10s);
   EXPECT_EQ(result.exit_code, 1) << result.err;
   EXPECT_NE(result.err.find("RouDi died"), std::string::npos) << result.err;
-  EXPECT_LT(measured("detected", killed, printed), 1.0);
+  // RouDi's death shows (its pidfd, its socket) only after the kernel has torn down its
+  // 620 MB of mappings, and the run ends after the workers' exits do the same: tens of
+  // ms idle, but 1.4 s was seen with four busy loops beside parallel process tests. The
+  // bound is for "never hangs"; tests/soak/fault_soak.sh reports the distribution.
+  EXPECT_LT(measured("detected", killed, printed), 3.0);
   EXPECT_LT(measured("exited", printed, ended), 1.0);
 }
 

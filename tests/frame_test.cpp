@@ -8,7 +8,7 @@
 #include <cstring>
 #include <thread>
 
-#include "detail/heap_frame_pool.hpp"
+#include "frames/heap_frame_pool.hpp"
 
 namespace sgn {
 namespace {

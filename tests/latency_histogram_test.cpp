@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "detail/latency_histogram.hpp"
+#include "sgn/latency_histogram.hpp"
 
 namespace sgn::detail {
 namespace {

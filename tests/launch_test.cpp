@@ -47,14 +47,16 @@ class LaunchTest : public ::testing::Test {
   Result finish(const Child& child, std::chrono::seconds limit = 60s) { return runner_.finish(child, limit); }
   Result run(std::vector<std::string> args) { return finish(start(std::move(args))); }
 
-  /// Ctrl+C once: sources end with EOS, everything drains, exit 130.
-  void ctrl_c_drains(const Child& child, const fs::path& json) {
-    const auto deadline = std::chrono::steady_clock::now() + 30s;
-    while (read_all(child.out).find("Running") == std::string::npos) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "sgn-launch never reported running";
-      std::this_thread::sleep_for(20ms);
-    }
-    std::this_thread::sleep_for(300ms);  // let frames flow
+  /// Ctrl+C once, once frames reached the file-sink writing `flowing`: sources end with
+  /// EOS, everything drains, exit 130.
+  void ctrl_c_drains(const Child& child, const fs::path& json, const fs::path& flowing) {
+    ASSERT_TRUE(sgn::test::wait_until(
+        [&] {
+          std::error_code error;
+          return fs::file_size(flowing, error) > 0 && !error;
+        },
+        30s))
+        << "no frame reached the sink: " << read_all(child.out) << read_all(child.err);
     ::kill(child.pid, SIGINT);
     Result r = finish(child);
     EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
@@ -166,19 +168,20 @@ TEST_F(LaunchTest, UsageAndParseErrorsExitTwo) {
 
 TEST_F(LaunchTest, CtrlCDrainsAndExits130) {
   const fs::path json = dir_ / "stats.json";
+  const fs::path frames = dir_ / "frames";
   Child child = start({kLaunch, "--json", json, "sine-source name=src rate=16384 channels=8 ! fir name=f taps=64 "
-                                                "placement=process ! stats-sink name=sink"});
-  ctrl_c_drains(child, json);
+                                                "placement=process ! file-sink name=sink location=" + frames.string()});
+  ctrl_c_drains(child, json, frames);
 }
 
-// Disabled until a main-process shutdown request reaches worker processes (the
-// engine only sends SHUTDOWN from ProcessGroup::end_workers(drain=true), which
-// run() does not call): a process-placed unbounded source never ends on Ctrl+C.
+// Ctrl+C reaches a source in a worker process: main forwards the shutdown on the
+// command topic, the source ends with EOS and everything drains.
 TEST_F(LaunchTest, CtrlCDrainsAProcessPlacedSource) {
   const fs::path json = dir_ / "stats.json";
+  const fs::path frames = dir_ / "frames";
   Child child = start({kLaunch, "--json", json, "sine-source name=src rate=16384 channels=8 placement=process ! "
-                                                "fir name=f taps=64 ! stats-sink name=sink"});
-  ctrl_c_drains(child, json);
+                                                "fir name=f taps=64 ! file-sink name=sink location=" + frames.string()});
+  ctrl_c_drains(child, json, frames);
 }
 
 TEST_F(LaunchTest, InspectListsAndDescribes) {

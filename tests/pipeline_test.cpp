@@ -28,12 +28,13 @@ std::vector<std::uint64_t> iota(std::uint64_t n) {
 
 class PipelineTest : public ::testing::TestWithParam<Placement> {
  protected:
-  void SetUp() override { test::register_test_elements(Registry::global()); }
+  void SetUp() override { test::register_test_elements(registry_); }
+  Registry registry_;
 };
 
 TEST_P(PipelineTest, FramesFlowInOrderThroughATransform) {
   auto& record = fresh_record("order");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "1000"}})
       .add("test-transform", "t", {}, GetParam())
       .add("test-check-sink", "sink", {{"record", "order"}});
@@ -58,7 +59,7 @@ TEST_P(PipelineTest, FramesFlowInOrderThroughATransform) {
 
 TEST_P(PipelineTest, EosAndGapsFlowThroughTransformsInOrder) {
   auto& record = fresh_record("gaps");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "20"}, {"gap_every", "3"}})
       .add("test-transform", "t1", {}, GetParam())
       .add("test-transform", "t2")
@@ -81,7 +82,7 @@ TEST_P(PipelineTest, EosAndGapsFlowThroughTransformsInOrder) {
 
 TEST_P(PipelineTest, EmptyStreamIsJustEos) {
   auto& record = fresh_record("empty");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "0"}}, GetParam())
       .add("test-transform", "t", {}, GetParam())
       .add("test-check-sink", "sink", {{"record", "empty"}});
@@ -95,7 +96,7 @@ TEST_P(PipelineTest, EmptyStreamIsJustEos) {
 TEST_P(PipelineTest, FanOutGivesEverySinkEveryFrameSharingTheChunk) {
   auto& a = fresh_record("fan-a");
   auto& b = fresh_record("fan-b");
-  Pipeline p(PipelineOptions{.queue_maxsize = 8});
+  Pipeline p(PipelineOptions{.queue_maxsize = 8, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "500"}, {"bytes", "1024"}})
       .add("test-check-sink", "a", {{"record", "fan-a"}}, GetParam())
       .add("test-check-sink", "b", {{"record", "fan-b"}});
@@ -115,7 +116,7 @@ TEST_P(PipelineTest, FanOutGivesEverySinkEveryFrameSharingTheChunk) {
 
 TEST_P(PipelineTest, SinkEndingEarlyCountsTheRestAsDiscarded) {
   auto& record = fresh_record("early");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "1000"}})
       .add("test-transform", "t", {}, GetParam())
       .add("test-check-sink", "sink", {{"record", "early"}, {"eos_after", "10"}}, GetParam());
@@ -135,7 +136,7 @@ TEST_P(PipelineTest, SinkEndingEarlyCountsTheRestAsDiscarded) {
 
 TEST_P(PipelineTest, SinkEndingEarlyEndsAnUnboundedPipeline) {
   auto& record = fresh_record("early-unbounded");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}}, GetParam())
       .add("test-transform", "t", {}, GetParam())
       .add("test-check-sink", "sink", {{"record", "early-unbounded"}, {"eos_after", "50"}});
@@ -154,7 +155,7 @@ TEST_P(PipelineTest, SinkEndingEarlyEndsAnUnboundedPipeline) {
 TEST_P(PipelineTest, OneSinkEndingEarlyDoesNotStarveTheOther) {
   auto& a = fresh_record("early-a");
   auto& b = fresh_record("full-b");
-  Pipeline p(PipelineOptions{.queue_maxsize = 4});
+  Pipeline p(PipelineOptions{.queue_maxsize = 4, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "300"}})
       .add("test-check-sink", "a", {{"record", "early-a"}, {"eos_after", "5"}}, GetParam())
       .add("test-check-sink", "b", {{"record", "full-b"}});
@@ -167,7 +168,7 @@ TEST_P(PipelineTest, OneSinkEndingEarlyDoesNotStarveTheOther) {
 
 TEST_P(PipelineTest, SamePipelineRunsTwice) {
   auto& record = fresh_record("twice");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "100"}}, GetParam())
       .add("test-transform", "t", {}, GetParam())
       .add("test-check-sink", "sink", {{"record", "twice"}}, GetParam());
@@ -186,7 +187,7 @@ TEST_P(PipelineTest, TwoPipelinesOneAfterTheOther) {
   for (int n = 0; n < 2; ++n) {
     const std::string name = "sequential-" + std::to_string(n);
     auto& record = fresh_record(name);
-    Pipeline p;
+    Pipeline p(PipelineOptions{.registry = &registry_});
     p.add("test-count-source", "src", {{"count", std::to_string(50 + n)}})
         .add("test-transform", "t", {}, GetParam())
         .add("test-check-sink", "sink", {{"record", name}}, GetParam());
@@ -199,7 +200,7 @@ TEST_P(PipelineTest, TwoPipelinesOneAfterTheOther) {
 
 TEST_P(PipelineTest, SmallQueuesStillDeliverEverything) {
   auto& record = fresh_record("small-queue");
-  Pipeline p(PipelineOptions{.queue_maxsize = 1});
+  Pipeline p(PipelineOptions{.queue_maxsize = 1, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "2000"}}, GetParam())
       .add("test-transform", "t", {}, GetParam())
       .add("test-check-sink", "sink", {{"record", "small-queue"}}, GetParam());
@@ -224,9 +225,19 @@ TEST(Pipeline, AddTemplateRegistersIntoThePipelinesRegistry) {
   EXPECT_EQ(SinkRecord::named("template").sequences.size(), 3u);
 }
 
+TEST(Pipeline, WithoutSgnInitEachPipelineHasARegistryOfItsOwn) {
+  Pipeline a;
+  Pipeline b;
+  a.add<test::CountSource>("src");
+  EXPECT_TRUE(a.registry().contains("test-count-source"));
+  EXPECT_FALSE(b.registry().contains("test-count-source"));
+  EXPECT_THROW(b.add("test-count-source", "src"), ValidationError);
+}
+
 TEST(Pipeline, DefaultPlacementAppliesToElementsAddedWithoutOne) {
-  test::register_test_elements(Registry::global());
-  Pipeline p(PipelineOptions{.default_placement = Placement::Thread});
+  Registry registry;
+  test::register_test_elements(registry);
+  Pipeline p(PipelineOptions{.default_placement = Placement::Thread, .registry = &registry});
   p.add("test-count-source", "src").add("test-check-sink", "sink", {}, Placement::Main);
   EXPECT_EQ(p.placement("src"), Placement::Thread);
   EXPECT_EQ(p.placement("sink"), Placement::Main);

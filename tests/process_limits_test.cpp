@@ -20,8 +20,8 @@
 #include <numeric>
 #include <thread>
 
-#include "process/mempool_table.hpp"
-#include "process/roudi_introspection.hpp"
+#include "roudi/mempool_table.hpp"
+#include "roudi/roudi_introspection.hpp"
 #include "support/run_helpers.hpp"
 #include "support/test_elements.hpp"
 
@@ -218,7 +218,7 @@ TEST_F(ProcessLimitsTest, AFrameTooBigForAForeignRouDiFailsNamingBothSizes) {
 TEST_F(ProcessLimitsTest, TheElementsLargestFramesFitTheDefaultPools) {
   // 64 MiB less 256 bytes of data: the bound of bytes-source's size and of sine-source's
   // channels * samples (floats), which one value more exceeds.
-  const Registry& registry = Registry::global();
+  const Registry& registry = Pipeline().registry();  // the one main() gave sgn::init
   const auto& size = registry.at("bytes-source").info.properties.front();
   ASSERT_EQ(size.name, "size");
   const auto largest = static_cast<std::int64_t>(*size.max);
@@ -248,9 +248,10 @@ TEST_F(ProcessLimitsTest, TheElementsLargestFramesFitTheDefaultPools) {
 }  // namespace sgn
 
 int main(int argc, char** argv) {
-  sgn::elements::register_all(sgn::Registry::global());
-  sgn::test::register_test_elements(sgn::Registry::global());
-  sgn::init(argc, argv);  // a worker process start ends here
+  static sgn::Registry registry;  // the program's: pipelines use it by default
+  sgn::elements::register_all(registry);
+  sgn::test::register_test_elements(registry);
+  sgn::init(argc, argv, registry);  // a worker process start ends here
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

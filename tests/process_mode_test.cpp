@@ -18,9 +18,12 @@
 #include <future>
 #include <thread>
 
-#include "process/run_record.hpp"
+#include "process/process_runtime.hpp"
+#include "roudi/run_record.hpp"
 #include "support/loop_elements.hpp"
 #include "support/run_helpers.hpp"
+#include "support/temp_file.hpp"
+#include "support/wait_until.hpp"
 #include "support/test_elements.hpp"
 
 extern char** environ;
@@ -155,6 +158,8 @@ TEST_P(PlacementTest, AnExceptionInTheWorkerIsNestedWithItsTypeAndMessage) {
       .add("test-transform", "t", {{"throw_at", "5"}}, GetParam())
       .add("test-check-sink", "sink", {{"record", "throws"}});
   p.link("src", "t").link("t", "sink");
+  // RouDi up first: the bound is on reporting the error, not on RouDi's start.
+  if (GetParam() == Placement::Process) detail::ProcessRuntime::instance().ensure_main();
   const auto start = test::Clock::now();
   try {
     test::run_within(p, 20s);
@@ -423,13 +428,16 @@ TEST_F(ProcessModeTest, AHungWorkerIsKilledAfterTheJoinTimeoutAndNamed) {
   PipelineOptions options;
   options.join_timeout = 300ms;
   Pipeline p(options);
+  const test::TempFile stalled("stalled");
   p.add("test-count-source", "src", {{"count", "-1"}})
-      .add("test-transform", "t", {{"stall_at", "10"}, {"stall_ms", "60000"}}, Placement::Process)
+      .add("test-transform", "t", {{"stall_at", "10"}, {"stall_ms", "60000"}, {"stall_mark", stalled.path()}},
+           Placement::Process)
       .add("test-check-sink", "sink", {{"record", "hung"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
   ASSERT_EQ(wait_for_frames(record, 10, run), "");
-  std::this_thread::sleep_for(100ms);
+  ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(stalled.path()); }, 20s))
+      << "the worker never began its stall";
   p.request_stop();
   ASSERT_EQ(run.wait_for(10s), std::future_status::ready);
   try {
@@ -438,6 +446,10 @@ TEST_F(ProcessModeTest, AHungWorkerIsKilledAfterTheJoinTimeoutAndNamed) {
   } catch (const JoinTimeoutError& e) {
     EXPECT_NE(std::string(e.what()).find("'t' (pid"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("killed"), std::string::npos) << e.what();
+    ASSERT_EQ(e.sites().size(), 1u);
+    EXPECT_EQ(e.sites()[0].element, "t");
+    EXPECT_EQ(e.sites()[0].placement, Placement::Process);
+    EXPECT_GT(e.sites()[0].pid, 0);
   }
 }
 
@@ -713,7 +725,7 @@ TEST_F(ProcessModeTest, ARouDiAlreadyRunningIsUsedAndOutlivesThePipeline) {
   EXPECT_EQ(::waitpid(pid, &status, 0), pid);
 }
 
-// Runs inside a second process started by TwoProcessesShareOneRouDi.
+// Runs inside a second process started by TwoProcessesRunPipelinesAtOnce.
 TEST_F(ProcessModeTest, HelperPipelineForAnotherProcess) {
   if (!std::getenv("SGN_TEST_HELPER_PIPELINE")) GTEST_SKIP() << "only run as the helper of another test";
   const char* sleep_us = std::getenv("SGN_TEST_HELPER_SLEEP_US");
@@ -776,9 +788,10 @@ TEST_F(ProcessModeTest, ProcessesStartingAtOnceShareTheRouDiOneOfThemStarts) {
 }  // namespace sgn
 
 int main(int argc, char** argv) {
-  sgn::test::register_test_elements(sgn::Registry::global());
-  sgn::test::register_loop_elements(sgn::Registry::global());
-  sgn::init(argc, argv);  // a worker process start ends here
+  static sgn::Registry registry;  // the program's: pipelines use it by default
+  sgn::test::register_test_elements(registry);
+  sgn::test::register_loop_elements(registry);
+  sgn::init(argc, argv, registry);  // a worker process start ends here
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

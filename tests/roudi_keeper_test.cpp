@@ -21,12 +21,12 @@
 #include <iostream>
 #include <thread>
 
-#include "process/mempool_table.hpp"
+#include "common/shm_segment.hpp"
 #include "process/process_runtime.hpp"
-#include "process/roudi_keeper.hpp"
-#include "process/roudi_supervisor.hpp"
-#include "process/run_record.hpp"
-#include "process/shm_segment.hpp"
+#include "roudi/mempool_table.hpp"
+#include "roudi/roudi_keeper.hpp"
+#include "roudi/roudi_supervisor.hpp"
+#include "roudi/run_record.hpp"
 #include "support/process_helpers.hpp"
 #include "support/run_helpers.hpp"
 #include "support/test_elements.hpp"
@@ -354,8 +354,9 @@ TEST(KeeperHelper, Acts) {
 }  // namespace sgn
 
 int main(int argc, char** argv) {
-  sgn::test::register_test_elements(sgn::Registry::global());
-  sgn::init(argc, argv);  // a worker process start ends here
+  static sgn::Registry registry;  // the program's: pipelines use it by default
+  sgn::test::register_test_elements(registry);
+  sgn::init(argc, argv, registry);  // a worker process start ends here
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }

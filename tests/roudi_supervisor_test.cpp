@@ -5,7 +5,7 @@
 // RouDi whose keeper died, and what that keeper does afterwards (the keeper
 // starting a real RouDi is in roudi_keeper_test, under private namespaces).
 
-#include "process/roudi_supervisor.hpp"
+#include "roudi/roudi_supervisor.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -30,8 +30,9 @@
 #include <future>
 #include <thread>
 
-#include "process/roudi_keeper.hpp"
+#include "roudi/roudi_keeper.hpp"
 #include "support/process_helpers.hpp"
+#include "support/wait_until.hpp"
 
 extern char** environ;
 
@@ -43,6 +44,16 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using test::gone_or_zombie;
 using test::within;
+
+/// Descriptors of this process open on the file `file` is the stat of.
+int descriptors_on(const struct stat& file) {
+  int count = 0;
+  for (const auto& entry : fs::directory_iterator("/proc/self/fd")) {
+    struct stat st {};
+    if (::stat(entry.path().c_str(), &st) == 0 && st.st_dev == file.st_dev && st.st_ino == file.st_ino) ++count;
+  }
+  return count;
+}
 
 constexpr uid_t kNobody = 65534;
 constexpr char kLockHolderEnv[] = "SGN_TEST_HOLD_FLOCK";
@@ -215,8 +226,11 @@ TEST_F(RoudiSupervisorTest, JoiningAfterTheKeeperUnlinkedTheFileLocksTheNewOne) 
   const int keeper = ::open(run_file(kUsersFile).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   ASSERT_GE(keeper, 0);
   ASSERT_EQ(::flock(keeper, LOCK_EX), 0);
+  struct stat held {};
+  ASSERT_EQ(::fstat(keeper, &held), 0);
   auto joined = std::async(std::launch::async, [&] { return user.join_users(5s); });
-  std::this_thread::sleep_for(50ms);  // it has opened the file and waits for the lock
+  // The event: the joiner has the same file open (and, the keeper holding it, waits).
+  ASSERT_TRUE(test::wait_until([&] { return descriptors_on(held) >= 2; }, 5s)) << "the joiner never opened the file";
   ASSERT_EQ(joined.wait_for(0s), std::future_status::timeout) << "it must wait for the keeper";
   ASSERT_EQ(::unlink(run_file(kUsersFile).c_str()), 0);
   ::close(keeper);

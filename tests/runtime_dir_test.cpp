@@ -1,7 +1,7 @@
 // The engine's private runtime directory: where it is, which directories and
 // files it refuses, and its file helpers.
 
-#include "process/runtime_dir.hpp"
+#include "roudi/runtime_dir.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "process/shm_segment.hpp"
+#include "common/shm_segment.hpp"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>

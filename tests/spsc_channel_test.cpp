@@ -3,9 +3,9 @@
 
 #include <thread>
 
-#include "detail/heap_frame_pool.hpp"
-#include "detail/spsc_channel.hpp"
-#include "detail/waker.hpp"
+#include "common/waker.hpp"
+#include "frames/heap_frame_pool.hpp"
+#include "thread/spsc_channel.hpp"
 
 namespace sgn::detail {
 namespace {

@@ -1,9 +1,12 @@
 #include <gtest/gtest.h>
 #include <sgn/error.hpp>
 #include <sgn/pipeline.hpp>
+#include <unistd.h>
 
+#include <cstdint>
 #include <future>
 #include <numeric>
+#include <optional>
 #include <thread>
 
 #include "support/run_helpers.hpp"
@@ -55,7 +58,8 @@ void expect_conserved(const RunReport& report, const std::string& producer, cons
 
 class ThreadModeTest : public ::testing::TestWithParam<Placement> {
  protected:
-  void SetUp() override { test::register_test_elements(Registry::global()); }
+  void SetUp() override { test::register_test_elements(registry_); }
+  Registry registry_;
   Placement placement() const { return GetParam(); }
   bool in_worker() const { return GetParam() != Placement::Main; }
 
@@ -72,6 +76,12 @@ class ThreadModeTest : public ::testing::TestWithParam<Placement> {
       EXPECT_NE(what.find("'t'"), std::string::npos) << what;
       EXPECT_NE(what.find("pad 'in'"), std::string::npos) << what;
       EXPECT_NE(what.find("frame 5"), std::string::npos) << what;
+      // The same, as fields (sgn-launch's JSON reads these, not the text).
+      EXPECT_EQ(e.site().element, "t");
+      EXPECT_EQ(e.site().placement, placement());
+      EXPECT_EQ(e.site().pid, static_cast<long>(::getpid()));
+      EXPECT_EQ(e.site().pad, "in");
+      EXPECT_EQ(e.site().sequence, std::optional<std::uint64_t>(5));
       EXPECT_EQ(dynamic_cast<const WorkerError*>(&e) != nullptr, in_worker()) << what;
       EXPECT_EQ(what.find("worker stopped before EOS") != std::string::npos, in_worker()) << what;
       try {
@@ -87,7 +97,7 @@ class ThreadModeTest : public ::testing::TestWithParam<Placement> {
 };
 
 TEST_P(ThreadModeTest, ElementExceptionIsNamedNestedAndPrompt) {
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "1000"}})
       .add("test-transform", "t", {{"throw_at", "5"}}, placement())
       .add("test-check-sink", "sink", {{"record", "fail-1"}});
@@ -97,7 +107,7 @@ TEST_P(ThreadModeTest, ElementExceptionIsNamedNestedAndPrompt) {
 
 TEST_P(ThreadModeTest, ExceptionDoesNotHangWhenMainWaitsOnTheDeadElement) {
   auto& record = fresh_record("fail-2");
-  Pipeline p(PipelineOptions{.queue_maxsize = 2});
+  Pipeline p(PipelineOptions{.queue_maxsize = 2, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}})
       .add("test-transform", "t", {{"throw_at", "5"}}, placement())
       .add("test-check-sink", "sink", {{"record", "fail-2"}});
@@ -107,7 +117,7 @@ TEST_P(ThreadModeTest, ExceptionDoesNotHangWhenMainWaitsOnTheDeadElement) {
 }
 
 TEST_P(ThreadModeTest, ExceptionWithEveryoneInWorkers) {
-  Pipeline p(PipelineOptions{.default_placement = Placement::Thread, .queue_maxsize = 2});
+  Pipeline p(PipelineOptions{.default_placement = Placement::Thread, .queue_maxsize = 2, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}})
       .add("test-transform", "t", {{"throw_at", "5"}}, placement())
       .add("test-transform", "after")
@@ -117,7 +127,7 @@ TEST_P(ThreadModeTest, ExceptionWithEveryoneInWorkers) {
 }
 
 TEST_P(ThreadModeTest, SourceExceptionNamesItsOutputPadAndFrame) {
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}, {"throw_at", "3"}}, placement())
       .add("test-check-sink", "sink", {{"record", "fail-src"}}, Placement::Thread);
   p.link("src", "sink");
@@ -135,7 +145,7 @@ TEST_P(ThreadModeTest, SourceExceptionNamesItsOutputPadAndFrame) {
 
 TEST_P(ThreadModeTest, ShutdownDrainsEveryFrameToEos) {
   auto& record = fresh_record("drain");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "500"}}, placement())
       .add("test-transform", "t", {}, placement())
       .add("test-check-sink", "sink", {{"record", "drain"}}, placement());
@@ -158,7 +168,7 @@ TEST_P(ThreadModeTest, ShutdownDrainsEveryFrameToEos) {
 
 TEST_P(ThreadModeTest, StopEndsPromptlyAndCountsWhatWasLeft) {
   auto& record = fresh_record("stop");
-  Pipeline p(PipelineOptions{.queue_maxsize = 16});
+  Pipeline p(PipelineOptions{.queue_maxsize = 16, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}}, placement())
       .add("test-transform", "t", {}, placement())
       .add("test-check-sink", "sink", {{"record", "stop"}, {"sleep_us", "2000"}}, placement());
@@ -180,7 +190,7 @@ TEST_P(ThreadModeTest, StopEndsPromptlyAndCountsWhatWasLeft) {
 }
 
 TEST_P(ThreadModeTest, StopBeforeAnyFrame) {
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "1000"}}, placement())
       .add("test-check-sink", "sink", {{"record", "stop-early"}, {"sleep_us", "1000"}});
   p.link("src", "sink");
@@ -196,9 +206,10 @@ INSTANTIATE_TEST_SUITE_P(Placements, ThreadModeTest, ::testing::Values(Placement
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
 TEST(ThreadMode, JoinTimeoutNamesTheStuckElement) {
-  test::register_test_elements(Registry::global());
+  Registry registry;
+  test::register_test_elements(registry);
   ASSERT_EQ(test::TestTransform::stalling().load(), 0);
-  Pipeline p(PipelineOptions{.join_timeout = 200ms});
+  Pipeline p(PipelineOptions{.join_timeout = 200ms, .registry = &registry});
   p.add("test-count-source", "src", {{"count", "-1"}})
       .add("test-transform", "t", {{"stall_at", "3"}, {"stall_ms", "1500"}}, Placement::Thread)
       .add("test-check-sink", "sink", {{"record", "stuck"}});
@@ -227,8 +238,9 @@ TEST(ThreadMode, JoinTimeoutNamesTheStuckElement) {
 }
 
 TEST(ThreadMode, ShutdownDrainOutlivingTheJoinTimeout) {
-  test::register_test_elements(Registry::global());
-  Pipeline p(PipelineOptions{.join_timeout = 200ms});
+  Registry registry;
+  test::register_test_elements(registry);
+  Pipeline p(PipelineOptions{.join_timeout = 200ms, .registry = &registry});
   p.add("test-count-source", "src", {{"count", "-1"}})
       .add("test-transform", "t", {{"stall_at", "3"}, {"stall_ms", "1500"}}, Placement::Thread)
       .add("test-check-sink", "sink", {{"record", "stuck-drain"}});
@@ -244,9 +256,10 @@ TEST(ThreadMode, ShutdownDrainOutlivingTheJoinTimeout) {
 }
 
 TEST(ThreadMode, HundredThousandFramesThroughWorkersInOrder) {
-  test::register_test_elements(Registry::global());
+  Registry registry;
+  test::register_test_elements(registry);
   auto& record = fresh_record("100k");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry});
   p.add("test-count-source", "src", {{"count", "100000"}})
       .add("test-transform", "t", {}, Placement::Thread)
       .add("test-check-sink", "sink", {{"record", "100k"}}, Placement::Thread);
@@ -264,10 +277,11 @@ TEST(ThreadMode, HundredThousandFramesThroughWorkersInOrder) {
 }
 
 TEST(ThreadMode, WorkerElementOwnsItsLoop) {
-  test::register_test_elements(Registry::global());
+  Registry registry;
+  test::register_test_elements(registry);
   auto& record = fresh_record("worker");
   test::CountingWorker::last_count() = -1;
-  Pipeline p(PipelineOptions{.queue_maxsize = 4});
+  Pipeline p(PipelineOptions{.queue_maxsize = 4, .registry = &registry});
   p.add("test-count-source", "src", {{"count", "1000"}, {"gap_every", "7"}})
       .add("test-counting-worker", "w")
       .add("test-check-sink", "sink", {{"record", "worker"}});
@@ -283,10 +297,11 @@ TEST(ThreadMode, WorkerElementOwnsItsLoop) {
 }
 
 TEST(ThreadMode, WorkerElementStopsAndDrains) {
-  test::register_test_elements(Registry::global());
+  Registry registry;
+  test::register_test_elements(registry);
   for (bool drain : {true, false}) {
     auto& record = fresh_record("worker-stop");
-    Pipeline p(PipelineOptions{.queue_maxsize = 8});
+    Pipeline p(PipelineOptions{.queue_maxsize = 8, .registry = &registry});
     p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "200"}})
         .add("test-counting-worker", "w")
         .add("test-check-sink", "sink", {{"record", "worker-stop"}, {"sleep_us", drain ? "0" : "3000"}});
@@ -314,9 +329,10 @@ TEST(ThreadMode, WorkerElementStopsAndDrains) {
 }
 
 TEST(ThreadMode, WorkerElementInPipelineRunTwice) {
-  test::register_test_elements(Registry::global());
+  Registry registry;
+  test::register_test_elements(registry);
   auto& record = fresh_record("worker-twice");
-  Pipeline p;
+  Pipeline p(PipelineOptions{.registry = &registry});
   p.add("test-count-source", "src", {{"count", "300"}}, Placement::Thread)
       .add("test-counting-worker", "w")
       .add("test-check-sink", "sink", {{"record", "worker-twice"}});

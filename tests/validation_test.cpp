@@ -2,10 +2,13 @@
 #include <gtest/gtest.h>
 #include <sgn/elements/register.hpp>
 #include <sgn/error.hpp>
+#include <sgn/init.hpp>
 #include <sgn/pipeline.hpp>
 #include <sgn/schemas/samples.capnp.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 
 #include "support/expect_error.hpp"
@@ -155,18 +158,41 @@ TEST_F(ValidationTest, WorkerElementWithoutPlacementTakesItsOwn) {
   EXPECT_NO_THROW(p.validate());
 }
 
-TEST_F(ValidationTest, ProcessPlacementNeedsATypeWorkersCanBuild) {
-  // Worker processes build their element from Registry::global(); this test's registry is private.
-  if (Registry::global().contains("test-count-source")) GTEST_SKIP() << "another test registered it globally";
+TEST_F(ValidationTest, ProcessPlacementNeedsSgnInit) {
+  // Worker processes are the program started again: without sgn::init they cannot start.
+  // (sgn::init is only ever called in the death-test children below.)
   Pipeline p = pipeline();
   p.add("test-count-source", "src", {}, Placement::Process).add("test-check-sink", "sink");
   p.link("src", "sink");
-  expect_error<ValidationError>([&] { p.validate(); }, {"'src'", "process", "Registry::global()"});
+  expect_error<ValidationError>([&] { p.validate(); }, {"'src'", "process", "sgn::init(argc, argv, registry)"});
+}
+
+TEST_F(ValidationTest, ProcessPlacementNeedsATypeWorkersCanBuild) {
+  // Worker processes build their element from the registry given to sgn::init; this
+  // test's registry is another one. In a child: init() marks the whole process.
+  EXPECT_EXIT(
+      {
+        static Registry program;  // what main() gave sgn::init: no test elements in it
+        sgn::init(0, nullptr, program);
+        Pipeline p = pipeline();
+        p.add("test-count-source", "src", {}, Placement::Process).add("test-check-sink", "sink");
+        p.link("src", "sink");
+        try {
+          p.validate();
+        } catch (const ValidationError& e) {
+          const std::string what = e.what();
+          const bool named = what.find("'src'") != std::string::npos &&
+                             what.find("not in the registry given to sgn::init") != std::string::npos;
+          std::fprintf(stderr, "%s\n", what.c_str());
+          std::_Exit(named ? 0 : 1);
+        }
+        std::_Exit(2);
+      },
+      ::testing::ExitedWithCode(0), "not in the registry given to sgn::init");
 }
 
 TEST_F(ValidationTest, ProcessPlacementQueueBeyondTheSharedMemoryLimit) {
-  Pipeline p(PipelineOptions{.queue_maxsize = 257, .registry = &Registry::global()});
-  test::register_test_elements(Registry::global());
+  Pipeline p(PipelineOptions{.queue_maxsize = 257, .registry = &registry});
   p.add("test-count-source", "src", {}, Placement::Process).add("test-check-sink", "sink");
   p.link("src", "sink");
   expect_error<ValidationError>([&] { p.validate(); }, {"'src'", "257", "256"});

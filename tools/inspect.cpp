@@ -89,8 +89,7 @@ void describe(const Registry& registry, const std::string& type) {
 
 }  // namespace
 
-int inspect_main(int argc, char** argv) {
-  const Registry& registry = Registry::global();
+int inspect_main(int argc, char** argv, const Registry& registry) {
   const std::string_view first = argc > 1 ? argv[1] : "";
   if (argc > 2 || first == "-h" || first == "--help") {
     fmt::print(argc > 2 ? stderr : stdout,

@@ -15,10 +15,10 @@
 #include <fstream>
 #include <iostream>
 #include <optional>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "sgn/launch.hpp"
@@ -390,9 +390,44 @@ std::string without_element_prefix(std::string message, const std::string& eleme
   return message;
 }
 
+/// The error line's head ("element f (process, pid 12): ...") and the JSON "error"
+/// object of a run that threw, from the error's fields, never from its text.
+std::pair<std::string, std::string> describe_run_error(const std::exception& e, const Pipeline& pipeline) {
+  const auto* element_error = dynamic_cast<const ElementError*>(&e);
+  const auto names = pipeline.element_names();
+  if (!element_error || std::find(names.begin(), names.end(), element_error->element()) == names.end()) {
+    return {e.what(), fmt::format("{{\"message\": {}}}", json_string(describe_exception(e)))};
+  }
+  const std::string& name = element_error->element();
+  const ErrorSite& site = element_error->site();
+  const std::string placement(to_string(site.placement.value_or(pipeline.placement(name))));
+  // A main- or thread-placed element runs in this process whatever the error says.
+  const long pid = site.pid != 0 || placement == "process" ? site.pid : static_cast<long>(::getpid());
+  const std::string message = without_element_prefix(e.what(), name);
+  std::string head = pid != 0 ? fmt::format("element {} ({}, pid {}): {}", name, placement, pid, message)
+                              : fmt::format("element {} ({}): {}", name, placement, message);
+  const std::string frame_json =
+      site.sequence ? fmt::format(", \"pad\": {}, \"sequence\": {}", json_string(site.pad), *site.sequence) : "";
+  return {std::move(head),
+          fmt::format("{{\"element\": {}, \"placement\": \"{}\", \"pid\": {}{}, \"message\": {}}}",
+                      json_string(name), placement, pid, frame_json, json_string(describe_exception(e)))};
+}
+
+/// What a run that returned prints: how an interruption ended, the table, the time.
+void print_outcome(std::FILE* human, const RunReport& report, bool interrupted) {
+  if (interrupted) {
+    fmt::print(human, "Interrupted: {}\n",
+               report.stopped ? "stopped without draining" : "sources ended with EOS and the pipeline drained");
+  }
+  fmt::print(human, "\n");
+  print_table(human, report);
+  fmt::print(human, "\nExecution ended after {}\n", format_duration(report.elapsed));
+  std::fflush(human);
+}
+
 }  // namespace
 
-int launch_main(int argc, char** argv) {
+int launch_main(int argc, char** argv, Registry& registry) {
   const std::string program = program_name(argc > 0 ? argv[0] : nullptr);
   Options options;
   bool help = false;
@@ -437,6 +472,7 @@ int launch_main(int argc, char** argv) {
 
   ProgressLine progress(human, chatty);
   PipelineOptions pipeline_options;
+  pipeline_options.registry = &registry;
   pipeline_options.queue_maxsize = options.queue;
   pipeline_options.join_timeout = options.join_timeout;
   pipeline_options.progress = [&progress](const Progress& p) { progress.update(p); };
@@ -474,35 +510,7 @@ int launch_main(int argc, char** argv) {
     report = pipeline->run();
   } catch (const std::exception& e) {
     progress.clear();
-    std::string head;
-    std::string error_json;
-    const auto* element_error = dynamic_cast<const ElementError*>(&e);
-    const auto names = pipeline->element_names();
-    if (element_error && std::find(names.begin(), names.end(), element_error->element()) != names.end()) {
-      const std::string& name = element_error->element();
-      std::string placement = "?";
-      long pid = 0;
-      {
-        const Placement p = pipeline->placement(name);
-        placement = std::string(to_string(p));
-        if (p != Placement::Process) {
-          pid = ::getpid();
-        } else {
-          // The engine names a worker process's pid in the message.
-          std::smatch match;
-          const std::string what = e.what();
-          if (std::regex_search(what, match, std::regex(R"(\(process, pid (\d+)\))"))) pid = std::stol(match[1]);
-        }
-      }
-      const std::string message = without_element_prefix(e.what(), name);
-      head = pid != 0 ? fmt::format("element {} ({}, pid {}): {}", name, placement, pid, message)
-                      : fmt::format("element {} ({}): {}", name, placement, message);
-      error_json = fmt::format("{{\"element\": {}, \"placement\": \"{}\", \"pid\": {}, \"message\": {}}}",
-                               json_string(name), placement, pid, json_string(describe_exception(e)));
-    } else {
-      head = e.what();
-      error_json = fmt::format("{{\"message\": {}}}", json_string(describe_exception(e)));
-    }
+    const auto [head, error_json] = describe_run_error(e, *pipeline);
     std::string chain = describe_exception(e);
     const auto newline = chain.find('\n');
     chain = newline == std::string::npos ? std::string() : chain.substr(newline);  // the causes, if any
@@ -514,15 +522,7 @@ int launch_main(int argc, char** argv) {
 
   const bool interrupted = report.interrupted || g_early_signals.load() > 0;
   const int code = interrupted ? kLaunchInterrupted : kLaunchOk;
-  if (chatty) {
-    if (interrupted) {
-      fmt::print(human, "Interrupted: {}\n", report.stopped ? "stopped without draining" : "sources ended with EOS and the pipeline drained");
-    }
-    fmt::print(human, "\n");
-    print_table(human, report);
-    fmt::print(human, "\nExecution ended after {}\n", format_duration(report.elapsed));
-    std::fflush(human);
-  }
+  if (chatty) print_outcome(human, report, interrupted);
   write_json(&report, code, "");
   return code;
 }

@@ -67,8 +67,9 @@ void print_report(const sgn::RunReport& report, const sgn::elements::StreamStats
 }  // namespace
 
 int main(int argc, char** argv) {
-  sgn::elements::register_all(sgn::Registry::global());
-  sgn::init(argc, argv);  // a worker process start ends here
+  static sgn::Registry registry;  // the stock element types; pipelines use it by default
+  sgn::elements::register_all(registry);
+  sgn::init(argc, argv, registry);  // a worker process start ends here
 
   Options options;
   if (!parse(argc, argv, options)) {

@@ -5,6 +5,7 @@
 #include <sgn/registry.hpp>
 
 int main(int argc, char** argv) {
-  sgn::elements::register_all(sgn::Registry::global());
-  return sgn::inspect_main(argc, argv);
+  sgn::Registry registry;  // the stock element types
+  sgn::elements::register_all(registry);
+  return sgn::inspect_main(argc, argv, registry);
 }

@@ -6,7 +6,8 @@
 #include <sgn/launch.hpp>
 
 int main(int argc, char** argv) {
-  sgn::elements::register_all(sgn::Registry::global());
-  sgn::init(argc, argv);  // a worker process start ends here
-  return sgn::launch_main(argc, argv);
+  static sgn::Registry registry;  // the stock element types
+  sgn::elements::register_all(registry);
+  sgn::init(argc, argv, registry);  // a worker process start ends here
+  return sgn::launch_main(argc, argv, registry);
 }

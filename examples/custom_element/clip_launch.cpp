@@ -49,8 +49,9 @@ class Clip final : public sgn::Transform<sgn::schema::Samples, sgn::schema::Samp
 }  // namespace example
 
 int main(int argc, char** argv) {
-  sgn::elements::register_all(sgn::Registry::global());  // sine-source, stats-sink, ...
-  sgn::Registry::global().add<example::Clip>();
-  sgn::init(argc, argv);  // a worker process start ends here
-  return sgn::launch_main(argc, argv);
+  static sgn::Registry registry;
+  sgn::elements::register_all(registry);  // sine-source, stats-sink, ...
+  registry.add<example::Clip>();
+  sgn::init(argc, argv, registry);  // a worker process start ends here
+  return sgn::launch_main(argc, argv, registry);
 }

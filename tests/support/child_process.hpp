@@ -21,6 +21,8 @@
 #include <thread>
 #include <vector>
 
+#include "support/wait_until.hpp"
+
 extern char** environ;
 
 namespace sgn::test {
@@ -135,17 +137,6 @@ class ChildRunner {
   fs::path dir_;
   int counter_ = 0;
 };
-
-/// Polls `done()` every 2 ms for up to `limit`; true once it held.
-template <class Done>
-bool wait_until(Done done, std::chrono::milliseconds limit) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  return true;
-}
 
 /// Processes of this PID namespace whose command line starts with `prefix` (a
 /// renamed worker shows "sgn-worker:NAME") or whose name (comm) is `prefix`.

@@ -2,10 +2,12 @@
 // Small elements for engine tests: a counting source, a checking sink, and
 // transforms that fail or stall on demand.
 
+#include <fcntl.h>
 #include <sgn/element.hpp>
 #include <sgn/registry.hpp>
 #include <sgn/schemas/bytes.capnp.h>
 #include <sgn/schemas/samples.capnp.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +18,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <thread>
+#include <string>
 #include <vector>
 
 namespace sgn::test {
@@ -150,6 +153,7 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
             {property<std::int64_t>("throw_at", -1, "frame index that throws (-1: none)", -1, kMaxPropertyInteger),
              property<std::int64_t>("stall_at", -1, "frame index that stalls (-1: none)", -1, kMaxPropertyInteger),
              property<std::int64_t>("stall_ms", 0, "how long to stall", 0, kMaxTestSleepUs / 1000),
+             property<std::string>("stall_mark", "", "file created when the stall begins (the test's own, new)"),
              property<std::string>("copy_shared", "", "replace each payload with this shared data")}};
   }
   explicit TestTransform(const ElementArgs& args)
@@ -157,6 +161,7 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
         throw_at_(properties().get<std::int64_t>("throw_at")),
         stall_at_(properties().get<std::int64_t>("stall_at")),
         stall_ms_(properties().get<std::int64_t>("stall_ms")),
+        stall_mark_(properties().get<std::string>("stall_mark")),
         copy_shared_(properties().get<std::string>("copy_shared")) {
     ++live();
   }
@@ -166,6 +171,10 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
     if (index == throw_at_) throw std::out_of_range("test-transform refuses frame " + std::to_string(index));
     if (index == stall_at_) {
       ++stalling();
+      if (!stall_mark_.empty()) {  // an event a test in another process can wait for
+        const int fd = ::open(stall_mark_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd >= 0) ::close(fd);
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(stall_ms_));
       --stalling();
     }
@@ -190,6 +199,7 @@ class TestTransform final : public Transform<schema::Bytes, schema::Bytes> {
 
  private:
   std::int64_t throw_at_, stall_at_, stall_ms_;
+  std::string stall_mark_;
   std::string copy_shared_;
   std::int64_t seen_ = 0;
 };

@@ -7,30 +7,21 @@
 
 #include <any>
 #include <cstddef>
-#include <functional>
 #include <memory>
-#include <map>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <typeindex>
 #include <vector>
 
 #include "sgn/frame.hpp"
+#include "sgn/internal/element_steps.hpp"
 #include "sgn/placement.hpp"
 #include "sgn/properties.hpp"
 #include "sgn/schema_type.hpp"
 
 namespace sgn {
-
-namespace detail {
-class Node;
-/// Named read-only data shared with the pipeline's elements (Pipeline::share).
-using SharedTable = std::map<std::string, std::span<const std::byte>, std::less<>>;
-class PortIn;
-class PortOut;
-enum class StepResult { Progress, WaitInput, WaitOutput, WaitTime, Done };
-}  // namespace detail
 
 /// What a hook tells the engine about the frame it was given or asked for.
 enum class Flow {
@@ -85,6 +76,11 @@ class Element {
   const std::vector<PadSpec>& inputs() const noexcept { return inputs_; }
   /// Output pads (SGN's source pads), in declaration order.
   const std::vector<PadSpec>& outputs() const noexcept { return outputs_; }
+  /// Index of the input pad named `pad` ("" names the only one). Throws
+  /// ValidationError naming the element, its type, the pad and the pads it has.
+  std::size_t input_index(std::string_view pad = {}) const;
+  /// As input_index(), for output pads.
+  std::size_t output_index(std::string_view pad = {}) const;
   /// Placements this element can run in.
   virtual std::vector<Placement> placements() const {
     return {Placement::Main, Placement::Thread, Placement::Process};
@@ -114,30 +110,6 @@ class Element {
   std::shared_ptr<spdlog::logger> logger_;
   const detail::SharedTable* shared_ = nullptr;
 };
-
-namespace detail {
-using BuildFn = std::function<Flow(FrameWriter& out, Context& ctx)>;
-using ConsumeFn = std::function<Flow(const Frame& in, Context& ctx)>;
-/// Loans the output frame of a transform once its size is known.
-class OutputLoan {
- public:
-  explicit OutputLoan(Node& node) noexcept : node_(node) {}
-  /// `overwrites`: the element writes all of it, so reused memory needs no zeroing.
-  FrameWriter& loan(std::size_t bytes, bool overwrites = false);
-  FrameWriter& writer() noexcept { return writer_; }
-
- private:
-  Node& node_;
-  FrameWriter writer_;
-};
-using TransformFn = std::function<Flow(const Frame& in, OutputLoan& out, Context& ctx)>;
-StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, std::int64_t due_ns,
-                       const BuildFn& build);
-StepResult step_transform(Node& node, const TransformFn& transform);
-StepResult step_sink(Node& node, const ConsumeFn& consume);
-/// "element:pad" of input `index`, for messages about the frames read there.
-const std::string& input_what(const Node& node, std::size_t index) noexcept;
-}  // namespace detail
 
 /// A source: one output pad "out" carrying Out. Override produce().
 template <class Out>

@@ -1,11 +1,14 @@
 #pragma once
 /// Exceptions the engine throws. Every message names the element and pad involved.
 
-#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <utility>
+#include <vector>
+
+#include "sgn/placement.hpp"
 
 namespace sgn {
 
@@ -40,15 +43,26 @@ class FrameError : public Error {
   using Error::Error;
 };
 
+/// Where in a run an element error happened: the fields a program reads instead of
+/// parsing the message (sgn-launch's error line and JSON use them).
+struct ErrorSite {
+  std::string element;
+  std::optional<Placement> placement;     ///< unknown for an error before the run placed it
+  long pid = 0;                           ///< the process running the element; 0 if unknown
+  std::string pad;                        ///< the pad being served, "" if none
+  std::optional<std::uint64_t> sequence;  ///< the sequence number of the frame being served
+};
+
 /// An element failed while the pipeline ran. The original exception is nested.
 class ElementError : public Error {
  public:
-  ElementError(std::string element, const std::string& message)
-      : Error(message), element_(std::move(element)) {}
-  const std::string& element() const noexcept { return element_; }
+  ElementError(std::string element, const std::string& message) : Error(message) { site_.element = std::move(element); }
+  ElementError(ErrorSite site, const std::string& message) : Error(message), site_(std::move(site)) {}
+  const std::string& element() const noexcept { return site_.element; }
+  const ErrorSite& site() const noexcept { return site_; }
 
  private:
-  std::string element_;
+  ErrorSite site_;
 };
 
 /// A worker (thread or process) ended before EOS; its error is nested.
@@ -73,32 +87,31 @@ class RemoteError : public Error {
   std::string element_, kind_, type_;
 };
 
-/// A worker did not end within the join timeout.
+/// Workers did not end within the join timeout (were killed, still run, or did not
+/// drain). element() and site() are the first of them.
 class JoinTimeoutError : public ElementError {
  public:
-  using ElementError::ElementError;
-};
-
-/// A pipeline description given to sgn::parse_launch is malformed or names
-/// something that does not exist. what() is "at column C: reason" ("at line L,
-/// column C" for a description of several lines), then the offending line with a
-/// caret under the offending token.
-class ParseError : public Error {
- public:
-  /// `position` and `length` are byte offsets into `description`.
-  ParseError(std::string reason, std::string_view description, std::size_t position, std::size_t length = 1);
-  /// The reason alone, without the line and caret.
-  const std::string& reason() const noexcept { return reason_; }
-  /// Byte offset of the offending token in the description.
-  std::size_t position() const noexcept { return position_; }
-  std::size_t length() const noexcept { return length_; }
-  /// 1-based line and column (in bytes) of position().
-  std::size_t line() const noexcept { return line_; }
-  std::size_t column() const noexcept { return column_; }
+  JoinTimeoutError(std::vector<ErrorSite> sites, const std::string& message)
+      : ElementError(sites.empty() ? ErrorSite{} : sites.front(), message), sites_(std::move(sites)) {}
+  /// Every element that did not end in time, with its placement and pid.
+  const std::vector<ErrorSite>& sites() const noexcept { return sites_; }
 
  private:
-  std::string reason_;
-  std::size_t position_, length_, line_, column_;
+  std::vector<ErrorSite> sites_;
+};
+
+/// A POSIX call failed: the call and its errno are kept.
+class SystemError : public Error {
+ public:
+  SystemError(std::string call, int error_number, const std::string& message)
+      : Error(message), call_(std::move(call)), errno_(error_number) {}
+  /// The call that failed ("open", "flock", ...).
+  const std::string& call() const noexcept { return call_; }
+  int error_number() const noexcept { return errno_; }
+
+ private:
+  std::string call_;
+  int errno_;
 };
 
 /// The C++ type of `error`, demangled ("std::out_of_range").

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <utility>
 
+#include "sgn/internal/frame_storage.hpp"
 #include "sgn/schema_type.hpp"
 
 namespace sgn {
@@ -41,39 +42,6 @@ static_assert(sizeof(FrameHeader) == 40);
 /// CLOCK_MONOTONIC now, in ns: the clock of FrameHeader::timestamp_ns.
 std::int64_t monotonic_ns() noexcept;
 
-/// Memory behind one frame: heap buffer, pooled buffer or shared-memory chunk.
-/// Reference counted; `recycle()` runs when the last Frame handle goes.
-class FrameStorage {
- public:
-  FrameStorage() = default;
-  FrameStorage(const FrameStorage&) = delete;
-  FrameStorage& operator=(const FrameStorage&) = delete;
-
-  virtual FrameHeader& header() noexcept = 0;
-  /// 8-byte aligned payload area, `capacity()` bytes.
-  virtual std::byte* payload() noexcept = 0;
-  virtual std::size_t capacity() const noexcept = 0;
-  /// Bytes at the start of payload() that may be non-zero (Cap'n Proto needs zeroed space).
-  virtual std::size_t dirty_bytes() const noexcept = 0;
-  virtual void set_dirty_bytes(std::size_t bytes) noexcept = 0;
-
-  void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
-  /// Handles sharing this storage (a hint when other threads hold handles too).
-  std::uint32_t ref_count() const noexcept { return refs_.load(std::memory_order_acquire); }
-  void release() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle();
-  }
-
- protected:
-  virtual ~FrameStorage() = default;
-  /// Called once the last reference is gone: free, or return to a pool.
-  virtual void recycle() noexcept = 0;
-  void reset_refs() noexcept { refs_.store(1, std::memory_order_relaxed); }
-
- private:
-  std::atomic<std::uint32_t> refs_{1};
-};
-
 /// A typed, read-only view of a frame's payload, valid while the Frame lives.
 template <class T>
 class FrameView {
@@ -95,13 +63,13 @@ namespace detail {
 capnp::ReaderOptions reader_options_for(std::size_t message_bytes) noexcept;
 /// Throws TypeMismatchError when `header` does not carry `expected`.
 void check_schema(const FrameHeader& header, const SchemaType& expected, std::string_view what);
+class FrameAccess;  // the transports' door to storage (engine/src/frames/frame_access.hpp)
 }  // namespace detail
 
 /// A published frame: an immutable, shared handle (copying it shares the storage).
 class Frame {
  public:
   Frame() = default;
-  explicit Frame(FrameStorage* adopted) noexcept : storage_(adopted) {}
   Frame(const Frame& other) noexcept : storage_(other.storage_) {
     if (storage_) storage_->add_ref();
   }
@@ -121,11 +89,6 @@ class Frame {
   /// The payload segment, `header().message_bytes` long.
   const std::byte* payload() const noexcept { return storage_->payload(); }
   std::size_t capacity() const noexcept { return storage_->capacity(); }
-  /// The storage behind the frame (transports use it to publish without a copy).
-  const FrameStorage* storage() const noexcept { return storage_; }
-  /// Gives up this handle's reference without dropping it (transports that queue
-  /// storage pointers); `Frame(storage)` takes it back.
-  FrameStorage* release() noexcept { return std::exchange(storage_, nullptr); }
   /// No other handle shares this frame.
   bool unique() const noexcept { return storage_ && storage_->ref_count() == 1; }
 
@@ -137,6 +100,8 @@ class Frame {
   }
 
  private:
+  friend class detail::FrameAccess;  // the transports: adopt and give up storage
+  explicit Frame(FrameStorage* adopted) noexcept : storage_(adopted) {}
   FrameStorage* storage_ = nullptr;
 };
 
@@ -149,8 +114,6 @@ class SegmentBuilder;
 class FrameWriter {
  public:
   FrameWriter() noexcept;
-  /// Takes a freshly loaned storage (reference count 1); `what` names the loaning pad in errors.
-  FrameWriter(FrameStorage* storage, std::string what);
   FrameWriter(FrameWriter&&) noexcept;
   FrameWriter& operator=(FrameWriter&&) noexcept;
   ~FrameWriter();
@@ -188,6 +151,9 @@ class FrameWriter {
   Frame finish(std::uint32_t flags = 0);
 
  private:
+  friend class detail::FrameAccess;  // the allocators: a writer over a fresh loan
+  /// Takes a freshly loaned storage (reference count 1); `what` names the loaning pad in errors.
+  FrameWriter(FrameStorage* storage, std::string what);
   FrameStorage* storage_ = nullptr;
   std::unique_ptr<detail::SegmentBuilder> builder_;
   std::size_t copied_bytes_ = 0;

@@ -55,7 +55,8 @@ struct PipelineOptions {
   std::chrono::milliseconds join_timeout{10000};
   /// Install SIGINT/SIGTERM handlers during run(): first signal drains, second stops.
   bool handle_signals = true;
-  /// Where element types are looked up (and add<T>() registers); Registry::global() when null.
+  /// Where element types are looked up (and add<T>() registers). When null: the registry
+  /// the program gave sgn::init, if it called init; else a registry of the pipeline's own.
   Registry* registry = nullptr;
   /// Called by run() on its own thread, at most every `progress_interval`, while the
   /// pipeline runs (for a live progress line). Exceptions it throws are ignored.
@@ -64,7 +65,7 @@ struct PipelineOptions {
 };
 
 namespace detail {
-class PipelineRun;
+struct PipelineGraph;  // the elements, links and run state behind a Pipeline
 }
 
 class Pipeline {
@@ -111,6 +112,8 @@ class Pipeline {
   void request_stop() noexcept;
 
   const PipelineOptions& options() const noexcept;
+  /// Where this pipeline looks element types up (PipelineOptions::registry).
+  Registry& registry() const noexcept;
   /// The element named `name` (throws ValidationError if there is none).
   const Element& element(std::string_view name) const;
   /// Element names in the order they were added.
@@ -119,11 +122,8 @@ class Pipeline {
   /// Every link, in the order they were made (not while run() runs).
   std::vector<PadLink> links() const;
 
-  struct Impl;
-
  private:
-  Registry& registry() const noexcept;
-  std::unique_ptr<Impl> impl_;
+  std::unique_ptr<detail::PipelineGraph> impl_;
 };
 
 }  // namespace sgn

@@ -54,10 +54,6 @@ class Registry {
   /// The closest registered name to `unknown`, or "" if none is close.
   std::string suggest(std::string_view unknown) const;
 
-  /// The process-wide registry (the built-in elements register into it via
-  /// sgn::elements::register_all; sgn::init fills it for worker processes).
-  static Registry& global();
-
  private:
   Registry& add(ElementType type, std::type_index made_of);
   struct Entry {

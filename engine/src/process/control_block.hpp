@@ -11,9 +11,9 @@
 #include <cstdint>
 #include <string>
 
-#include "detail/node.hpp"
-#include "detail/waker.hpp"
-#include "process/shm_segment.hpp"
+#include "common/shm_segment.hpp"
+#include "common/waker.hpp"
+#include "graph/node.hpp"
 
 namespace sgn::detail {
 

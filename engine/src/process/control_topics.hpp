@@ -13,7 +13,8 @@
 
 namespace sgn::detail {
 
-/// One direction of control traffic: publishes and/or polls messages of type T.
+/// One direction of control traffic: publishes or polls Cap'n Proto messages
+/// (Command or Status of schemas/control.capnp) on one iceoryx service.
 class ControlTopic {
  public:
   enum class Role { Publish, Subscribe };

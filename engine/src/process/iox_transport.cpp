@@ -1,4 +1,5 @@
 #include "process/iox_transport.hpp"
+#include "frames/frame_access.hpp"
 
 #include <fmt/format.h>
 
@@ -117,7 +118,7 @@ bool IoxOutput::connected() const {
 FrameWriter IoxOutput::loan(std::size_t message_bytes, const std::string& what) {
   auto* chunk = loan_chunk(message_bytes, what);
   const std::size_t capacity = user_payload_size(chunk) - kChunkPrefixBytes;
-  return FrameWriter(new Loan(*this, chunk, capacity), what);
+  return FrameAccess::writer(new Loan(*this, chunk, capacity), what);
 }
 
 std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& what) {
@@ -173,7 +174,7 @@ bool IoxOutput::try_push(Frame& frame) {
   if (!has_space()) return false;
   // Zero copy when the frame was loaned here, which is the case for every
   // frame an element builds for this pad; anything else is copied once, counted.
-  auto* storage = const_cast<FrameStorage*>(frame.storage());
+  FrameStorage* storage = FrameAccess::storage(frame);
   auto* loan = dynamic_cast<Loan*>(storage);
   const bool data = (frame.header().flags & (kFrameEos | kFrameGap)) == 0;
   if (loan && loan->owner() == this && frame.unique()) {
@@ -255,7 +256,7 @@ bool IoxInput::try_pop(Frame& out) {
     throw Error(fmt::format("{}: this element holds too many frames at once (iceoryx allows {} per input)", what_,
                             iox::MAX_CHUNKS_HELD_PER_SUBSCRIBER_SIMULTANEOUSLY));
   }
-  out = Frame(new Received(*this, result.value()));
+  out = FrameAccess::adopt(new Received(*this, result.value()));
   LinkCounters& counters = block_.link(counter_);
   if ((out.header().flags & (kFrameEos | kFrameGap)) == 0) NodeCounters::add(counters.data_consumed);
   counters.consumed.fetch_add(1, std::memory_order_release);

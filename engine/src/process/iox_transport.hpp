@@ -12,17 +12,15 @@
 #include <string>
 #include <vector>
 
-#include "detail/channel.hpp"
+#include "frames/frame_channel.hpp"
 #include "process/control_block.hpp"
 #include "process/iox_runtime.hpp"
-#include "process/mempool_table.hpp"
+#include "roudi/mempool_table.hpp"
 
 namespace sgn::detail {
 
 /// Bytes before the Cap'n Proto segment in a chunk.
 constexpr std::size_t kChunkPrefixBytes = 64;
-/// Alignment of a chunk's payload (Cap'n Proto needs 8).
-constexpr std::uint32_t kChunkAlignment = 8;
 
 /// Identifies a topic: ("sgn", <pipeline instance>, <event>).
 struct Topic {
@@ -31,7 +29,7 @@ struct Topic {
 };
 
 /// The producer side of one output pad: loans chunks and publishes them to every linked consumer.
-class IoxOutput final : public FrameAllocator, public FrameChannel {
+class IoxOutput final : public FrameAllocator, public FrameSender {
  public:
   struct Link {
     std::uint32_t counter;  // index in the control block
@@ -45,11 +43,8 @@ class IoxOutput final : public FrameAllocator, public FrameChannel {
   FrameWriter loan(std::size_t message_bytes, const std::string& what) override;
   bool try_push(Frame& frame) override;
   bool has_space() const noexcept override;
-  bool try_pop(Frame&) override { return false; }
-  std::size_t size() const noexcept override;
-  void close() noexcept override {}
-  bool closed() const noexcept override { return false; }
-  void set_wakers(Waker*, Waker*) noexcept override {}
+  /// Frames in flight on the fullest link.
+  std::size_t size() const noexcept;
   std::uint64_t copies() const noexcept override { return copies_; }
   /// Every linked consumer has subscribed.
   bool connected() const;
@@ -74,19 +69,14 @@ class IoxOutput final : public FrameAllocator, public FrameChannel {
 };
 
 /// The consumer side of one input pad.
-class IoxInput final : public FrameChannel {
+class IoxInput final : public FrameReceiver {
  public:
   IoxInput(const Topic& topic, const ControlBlock& block, std::uint32_t counter, Waker* producer,
            std::size_t queue_maxsize, std::string what);
   ~IoxInput() override;
 
-  bool try_push(Frame&) override { return false; }
-  bool has_space() const noexcept override { return false; }
   bool try_pop(Frame& out) override;
   std::size_t size() const noexcept override;
-  void close() noexcept override {}
-  bool closed() const noexcept override { return false; }
-  void set_wakers(Waker*, Waker*) noexcept override {}
   /// The subscription is live (the producer's publisher was found).
   bool connected() const;
   void release(const void* payload) noexcept;

@@ -13,11 +13,12 @@
 #include <cstring>
 #include <map>
 
+#include "common/posix_error.hpp"
 #include "process/iox_runtime.hpp"
 #include "process/iox_service.hpp"
 #include "process/process_runtime.hpp"
-#include "process/run_record.hpp"
 #include "process/worker_launcher.hpp"
+#include "roudi/run_record.hpp"
 #include "sgn/error.hpp"
 #include "sgn/logging.hpp"
 
@@ -76,7 +77,7 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
   for (std::size_t i = 0; i < nodes_.size(); ++i) nodes_[i]->use_waker(waker_of(i));
 
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (wake_fd_ < 0) throw Error(fmt::format("eventfd for the process supervisor: {}", std::strerror(errno)));
+  if (wake_fd_ < 0) throw posix_error("eventfd", "process supervisor", errno);
   control_.wake_fd = wake_fd_;
 
   commands_ = std::make_unique<ControlTopic>(instance_, "command", ControlTopic::Role::Publish);
@@ -108,7 +109,7 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
       for (std::size_t l : link_indices) out_links.push_back({static_cast<std::uint32_t>(l), waker_of(links[l].consumer)});
       outputs_.push_back(std::make_unique<IoxOutput>(topic, block_, std::move(out_links), queue_maxsize_, mempools_,
                                                      publishers_, &control_.stop_requested));
-      producer.outputs[pad.second].channels = {outputs_.back().get()};
+      producer.outputs[pad.second].senders = {outputs_.back().get()};
       producer.outputs[pad.second].allocator = outputs_.back().get();
     }
     for (std::size_t l : link_indices) {
@@ -117,7 +118,7 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
       auto& in = consumer.inputs[links[l].to_pad];
       inputs_.push_back(std::make_unique<IoxInput>(topic, block_, static_cast<std::uint32_t>(l), waker_of(pad.first),
                                                    queue_maxsize_, in.what));
-      in.channel = inputs_.back().get();
+      in.receiver = inputs_.back().get();
     }
   }
 }
@@ -194,6 +195,8 @@ void ProcessGroup::spawn_workers() {
     for (std::size_t l = 0; l < links_.size(); ++l) {
       if (links_[l].consumer == i) ins.push_back(l);
     }
+    // In pad order, as outputs are: a worker's port k is the element's pad k.
+    std::sort(ins.begin(), ins.end(), [&](std::size_t a, std::size_t b) { return links_[a].to_pad < links_[b].to_pad; });
     auto inputs = spec.initInputs(static_cast<unsigned>(ins.size()));
     for (unsigned k = 0; k < ins.size(); ++k) {
       const LinkPlan& link = links_[ins[k]];
@@ -435,7 +438,7 @@ bool ProcessGroup::wait_for_exits(std::chrono::milliseconds limit) {
   return true;
 }
 
-void ProcessGroup::signal_remaining(int signal_number, std::vector<std::string>* named) {
+void ProcessGroup::signal_remaining(int signal_number, std::vector<ErrorSite>* signalled) {
   std::lock_guard lock(mutex_);
   for (Worker& w : workers_) {
     if (w.exited) continue;
@@ -443,15 +446,15 @@ void ProcessGroup::signal_remaining(int signal_number, std::vector<std::string>*
     ::syscall(SYS_pidfd_send_signal, w.pidfd, signal_number, nullptr, 0);
     w.ended_by_us = true;
     w.signal_sent = signal_number;
-    if (named) named->push_back(fmt::format("'{}' (pid {})", w.node->name(), w.pid));
+    if (signalled) signalled->push_back(ErrorSite{w.node->name(), Placement::Process, static_cast<long>(w.pid), {}, {}});
   }
 }
 
-std::vector<std::string> ProcessGroup::end_workers(bool drained, std::chrono::milliseconds join_timeout) {
+std::vector<ErrorSite> ProcessGroup::end_workers(bool drained, std::chrono::milliseconds join_timeout) {
   if (!drained) control_.stop_requested.store(true);  // the supervisor sends STOP
   closing_.store(true);
   wake_supervisor();
-  std::vector<std::string> killed;
+  std::vector<ErrorSite> killed;
   if (!supervisor_.joinable()) return killed;  // never launched
   if (!wait_for_exits(join_timeout)) {
     signal_remaining(SIGTERM, &killed);

@@ -4,7 +4,7 @@
 // and a supervisor thread. The supervisor, not the main loop, watches the workers
 // (pidfds), RouDi and the status topic, and sends every command: a worker's death
 // is seen, and a stop reaches every worker, whatever the main-placed elements are
-// doing. run.cpp asks the group to launch, reads its atomics, and ends it.
+// doing. runtime/run.cpp asks the group to launch, reads its atomics, and ends it.
 
 #include <sys/types.h>
 
@@ -20,11 +20,12 @@
 #include <utility>
 #include <vector>
 
-#include "detail/node.hpp"
+#include "graph/node.hpp"
 #include "process/control_block.hpp"
 #include "process/control_topics.hpp"
 #include "process/iox_transport.hpp"
-#include "process/mempool_table.hpp"
+#include "roudi/mempool_table.hpp"
+#include "sgn/error.hpp"
 
 namespace sgn::detail {
 
@@ -57,7 +58,7 @@ class ProcessGroup {
   bool all_exited() const noexcept { return exited_.load(std::memory_order_acquire) == workers_.size(); }
   /// After the main loop: stop (unless the run drained), the join timeout, SIGTERM,
   /// SIGKILL. Returns the elements that had to be killed, with their pids.
-  std::vector<std::string> end_workers(bool drained, std::chrono::milliseconds join_timeout);
+  std::vector<ErrorSite> end_workers(bool drained, std::chrono::milliseconds join_timeout);
   /// The first failure (a worker's error or death, RouDi's death), to nest under WorkerError.
   std::exception_ptr first_error(std::string& element) const;
   /// Fills in what each worker counted (in shared memory) and reported.
@@ -91,7 +92,7 @@ class ProcessGroup {
   void send(schema::Command::Which command);
   void send_due_commands();
   void wake_supervisor() noexcept;
-  void signal_remaining(int signal_number, std::vector<std::string>* named);
+  void signal_remaining(int signal_number, std::vector<ErrorSite>* signalled);
   bool wait_for_exits(std::chrono::milliseconds limit);
   std::string runtime_name(std::size_t node) const;
 

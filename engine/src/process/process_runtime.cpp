@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "process/iox_runtime.hpp"
-#include "process/roudi_introspection.hpp"
 #include "process/iox_transport.hpp"
-#include "process/run_record.hpp"
+#include "roudi/roudi_introspection.hpp"
+#include "roudi/run_record.hpp"
 #include "sgn/error.hpp"
 #include "sgn/logging.hpp"
 #include "sgn_roudi_default_config.hpp"

@@ -7,8 +7,8 @@
 #include <functional>
 #include <string>
 
-#include "process/mempool_table.hpp"
-#include "process/roudi_supervisor.hpp"
+#include "roudi/mempool_table.hpp"
+#include "roudi/roudi_supervisor.hpp"
 
 namespace sgn::detail {
 

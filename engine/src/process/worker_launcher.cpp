@@ -15,13 +15,14 @@
 #include <cstring>
 #include <string>
 
+#include "common/posix_error.hpp"
+#include "graph/program_registry.hpp"
 #include "sgn/error.hpp"
 
 extern char** environ;
 
 namespace sgn::detail {
 namespace {
-std::atomic<bool> g_entry_installed{false};
 
 /// A descriptor above the worker's fixed ones, so dup2()ing onto 3 and 4 in turn
 /// never overwrites the other source. The caller closes it (it is close-on-exec).
@@ -61,25 +62,22 @@ int spawn_worker(const char* exe, const std::string& element, int spec_fd, int w
 
 }  // namespace
 
-bool worker_entry_installed() noexcept { return g_entry_installed.load(); }
-void mark_worker_entry_installed() noexcept { g_entry_installed.store(true); }
 
 LaunchedWorker launch_worker(capnp::MessageBuilder& spec, const std::string& element, int wake_fd) {
-  if (!worker_entry_installed()) {
+  if (!program_registry()) {
     throw Error(fmt::format("element '{}' has placement 'process', but this program did not call "
-                            "sgn::init(argc, argv) at the top of main()",
+                            "sgn::init(argc, argv, registry) at the top of main()",
                             element));
   }
   char exe[4096];
   const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
   if (n <= 0) {
-    throw Error(fmt::format("cannot find this program's path to start worker '{}': readlink: {}", element,
-                            std::strerror(errno)));
+    throw posix_error("readlink", fmt::format("/proc/self/exe, to start worker '{}'", element), errno);
   }
   exe[n] = '\0';
   int fds[2];  // a socket pair rather than a pipe: send() with MSG_NOSIGNAL cannot raise SIGPIPE
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
-    throw Error(fmt::format("socket pair for worker '{}': {}", element, std::strerror(errno)));
+    throw posix_error("socketpair", fmt::format("worker '{}'", element), errno);
   }
   const int spec_fd = above_worker_fds(fds[0]);
   const int high_wake_fd = above_worker_fds(wake_fd);

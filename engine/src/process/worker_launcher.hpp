@@ -2,7 +2,7 @@
 // Starting worker processes. The iceoryx runtime cannot survive a fork, so a
 // worker is a fresh process: this program re-executed (/proc/self/exe) with
 // `--sgn-worker FD MAIN_PID`, where FD carries its WorkerSpec. The program's main
-// must call sgn::init(argc, argv) first thing (see sgn/init.hpp).
+// must call sgn::init(argc, argv, registry) first thing (see sgn/init.hpp).
 
 #include <sys/types.h>
 
@@ -27,9 +27,5 @@ struct LaunchedWorker {
 /// the main process only, which coordinates the workers. It inherits nothing but
 /// its spec and `wake_fd`.
 LaunchedWorker launch_worker(capnp::MessageBuilder& spec, const std::string& element, int wake_fd);
-
-/// True once sgn::init() has run in this process.
-bool worker_entry_installed() noexcept;
-void mark_worker_entry_installed() noexcept;
 
 }  // namespace sgn::detail

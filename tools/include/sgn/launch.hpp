@@ -3,13 +3,14 @@
 /// its own element types gets the same command line:
 ///
 ///     int main(int argc, char** argv) {
-///       sgn::elements::register_all(sgn::Registry::global());   // if wanted
-///       sgn::Registry::global().add<MyElement>();
-///       sgn::init(argc, argv);                 // a worker process start ends here
-///       return sgn::launch_main(argc, argv);
+///       static sgn::Registry registry;
+///       sgn::elements::register_all(registry);   // if wanted
+///       registry.add<MyElement>();
+///       sgn::init(argc, argv, registry);         // a worker process start ends here
+///       return sgn::launch_main(argc, argv, registry);
 ///     }
-///
-/// Both use the element types of sgn::Registry::global().
+
+#include "sgn/registry.hpp"
 
 namespace sgn {
 
@@ -22,12 +23,13 @@ enum LaunchExit : int {
 };
 
 /// `argv[0] [options] PIPELINE...` or `argv[0] [options] -f FILE`: builds the
-/// pipeline with sgn::parse_launch, runs it, prints progress and a per-element
-/// table. Returns a LaunchExit code. `--help` lists the options.
-int launch_main(int argc, char** argv);
+/// pipeline with sgn::parse_launch from the element types of `registry`, runs it,
+/// prints progress and a per-element table. Returns a LaunchExit code. `--help`
+/// lists the options.
+int launch_main(int argc, char** argv, Registry& registry);
 
-/// `argv[0]` lists every registered element type; `argv[0] NAME` describes one
+/// `argv[0]` lists every element type of `registry`; `argv[0] NAME` describes one
 /// (pads, properties, placements). Returns 0, or 2 for an unknown NAME or bad usage.
-int inspect_main(int argc, char** argv);
+int inspect_main(int argc, char** argv, const Registry& registry);
 
 }  // namespace sgn

@@ -1,0 +1,146 @@
+#include "frames/heap_frame_pool.hpp"
+#include "frames/frame_access.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <vector>
+
+namespace sgn::detail {
+namespace {
+std::size_t round_capacity(std::size_t bytes) {
+  const std::size_t granule = bytes >= 4096 ? 4096 : 64;
+  return (bytes + granule - 1) / granule * granule;
+}
+}  // namespace
+
+
+// Shared by the pool and its buffers: counted once for the pool and once per live
+// buffer (not per loan), so loaning and recycling touch no shared counter.
+struct HeapFramePool::Core {
+  explicit Core(std::size_t max) : max_pooled(max) {}
+  const std::size_t max_pooled;
+  std::atomic<std::size_t> refs{1};
+  std::vector<Storage*> idle;  // the owner's; only loan() and the destructor touch it
+  // Push-only stack of recycled buffers, or closed(); on its own cache line, since
+  // consumers on other threads write it while the owner reads `idle`.
+  alignas(64) std::atomic<Storage*> returned{nullptr};
+
+  static Storage* closed() noexcept { return reinterpret_cast<Storage*>(alignof(Storage*)); }
+  void unref() noexcept {
+    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
+  }
+};
+
+// Cache-line aligned: a buffer's header and count, written by one thread, never share
+// a line with another buffer's in use on another thread.
+class alignas(64) HeapFramePool::Storage final : public FrameStorage {
+ public:
+  Storage(Core& core, std::size_t capacity)
+      : capacity_(capacity), data_(static_cast<std::byte*>(std::calloc(capacity ? capacity : 8, 1))), core_(core) {
+    if (!data_) throw std::bad_alloc();
+    core_.refs.fetch_add(1, std::memory_order_relaxed);
+  }
+
+  FrameHeader& header() noexcept override { return header_; }
+  std::byte* payload() noexcept override { return data_; }
+  std::size_t capacity() const noexcept override { return capacity_; }
+  std::size_t dirty_bytes() const noexcept override { return dirty_; }
+  void set_dirty_bytes(std::size_t bytes) noexcept override { dirty_ = bytes; }
+
+  void reuse() noexcept { reset_refs(); }
+  Storage* next = nullptr;  // link in Core::returned
+
+  static void destroy(Storage* storage) noexcept {
+    Core& core = storage->core_;
+    delete storage;
+    core.unref();
+  }
+
+ private:
+  ~Storage() override { std::free(data_); }
+
+  void recycle() noexcept override {
+    if (core_.max_pooled == 0) return destroy(this);
+    Storage* head = core_.returned.load(std::memory_order_relaxed);
+    do {
+      if (head == Core::closed()) return destroy(this);  // the pool is gone
+      next = head;
+    } while (!core_.returned.compare_exchange_weak(head, this, std::memory_order_release, std::memory_order_relaxed));
+  }
+
+  FrameHeader header_{};
+  std::size_t capacity_;
+  std::size_t dirty_ = 0;
+  std::byte* data_;
+  Core& core_;
+};
+
+HeapFramePool::HeapFramePool(std::size_t max_pooled) : core_(new Core(max_pooled)) {}
+
+std::shared_ptr<HeapFramePool> HeapFramePool::create(std::size_t max_pooled) {
+  return std::shared_ptr<HeapFramePool>(new HeapFramePool(max_pooled));
+}
+
+HeapFramePool::~HeapFramePool() {
+  // Buffers still loaned find the stack closed and free themselves.
+  Storage* returned = core_->returned.exchange(Core::closed(), std::memory_order_acquire);
+  while (returned) {
+    Storage* next = returned->next;
+    Storage::destroy(returned);
+    returned = next;
+  }
+  for (Storage* storage : core_->idle) Storage::destroy(storage);
+  core_->idle.clear();
+  core_->unref();
+}
+
+FrameWriter HeapFramePool::loan(std::size_t message_bytes, const std::string& what) {
+  Core& core = *core_;
+  Storage* storage = nullptr;
+  if (core.max_pooled > 0) {
+    auto take_fitting = [&] {
+      for (auto it = core.idle.rbegin(); it != core.idle.rend(); ++it) {
+        if ((*it)->capacity() >= message_bytes) {
+          storage = *it;
+          core.idle.erase(std::next(it).base());
+          return true;
+        }
+      }
+      return false;
+    };
+    if (!take_fitting()) {
+      // Take back everything returned since the last time, oldest last.
+      Storage* returned = core.returned.exchange(nullptr, std::memory_order_acquire);
+      while (returned) {
+        Storage* next = returned->next;
+        core.idle.push_back(returned);
+        returned = next;
+      }
+      while (core.idle.size() > core.max_pooled) {
+        Storage::destroy(core.idle.front());
+        core.idle.erase(core.idle.begin());
+      }
+      take_fitting();
+    }
+  }
+  if (storage) {
+    storage->reuse();
+  } else {
+    storage = new Storage(core, round_capacity(message_bytes));
+  }
+  return FrameAccess::writer(storage, what);
+}
+
+std::size_t HeapFramePool::pooled() const {
+  std::size_t count = core_->idle.size();
+  for (Storage* s = core_->returned.load(std::memory_order_acquire); s; s = s->next) ++count;
+  return count;
+}
+
+FrameWriter loan_heap_frame(std::size_t message_bytes, const std::string& what) {
+  static const std::shared_ptr<HeapFramePool> unpooled = HeapFramePool::create(0);
+  return unpooled->loan(message_bytes, what);
+}
+
+}  // namespace sgn::detail

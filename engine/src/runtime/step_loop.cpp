@@ -1,0 +1,89 @@
+#include "runtime/step_loop.hpp"
+
+#include <algorithm>
+
+#include "frames/frame_channel.hpp"
+
+namespace sgn::detail {
+
+StepLoop::StepLoop(RunControl& control, Waker& waker, std::vector<Node*> nodes)
+    : control_(control), waker_(waker), nodes_(std::move(nodes)) {}
+
+void StepLoop::fail(Node& node) noexcept {
+  node.error = std::current_exception();
+  control_.failed.store(true);
+  control_.notify_all();
+}
+
+bool StepLoop::start() {
+  for (Node* node : nodes_) {
+    try {
+      node->start();
+    } catch (const StopRequested&) {
+      return false;
+    } catch (...) {
+      fail(*node);
+      return false;
+    }
+  }
+  return true;
+}
+
+StepLoop::Pass StepLoop::pass() {
+  Pass result;
+  for (Node* node : nodes_) {
+    if (node->finished()) continue;
+    for (int k = 0; k < kStepsPerVisit; ++k) {
+      StepResult step;
+      try {
+        step = node->step();
+      } catch (const StopRequested&) {
+        result.moved = true;  // a wait inside the element saw the stop: nothing to record
+        return result;
+      } catch (...) {
+        fail(*node);
+        result.moved = true;
+        return result;
+      }
+      if (step == StepResult::Done) {
+        node->finish();
+        node->close_outputs();
+        result.moved = true;
+        break;
+      }
+      if (step == StepResult::WaitTime) {
+        result.due_ns = result.due_ns == 0 ? node->wake_at_ns() : std::min(result.due_ns, node->wake_at_ns());
+        break;
+      }
+      if (step != StepResult::Progress) break;
+      result.moved = true;
+      if (control_.ending()) return result;
+      // A paced source that is late makes one frame per visit, so its consumers see
+      // each frame as it is made (a catch-up burst would delay them all).
+      if (node->wake_at_ns() != 0) break;
+    }
+  }
+  return result;
+}
+
+bool StepLoop::finished() const noexcept {
+  return std::all_of(nodes_.begin(), nodes_.end(), [](const Node* n) { return n->finished(); });
+}
+
+void StepLoop::finish_nodes() noexcept {
+  for (Node* node : nodes_) {
+    node->finish();
+    node->close_outputs();
+  }
+}
+
+void StepLoop::wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t deadline_ns) noexcept {
+  std::int64_t wake = monotonic_ns() + kIdleWaitNs;
+  if (due_ns != 0) wake = std::min(wake, due_ns);
+  if (deadline_ns != 0) wake = std::min(wake, deadline_ns);
+  const std::int64_t timeout = std::max<std::int64_t>(wake - monotonic_ns(), 0);
+  if (timeout == 0) return;
+  ticket.wait(std::chrono::nanoseconds(timeout));
+}
+
+}  // namespace sgn::detail
