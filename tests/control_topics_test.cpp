@@ -72,8 +72,3 @@ TEST_F(ControlTopicsTest, StatusMessagesCarryTheirFields) {
 
 }  // namespace
 }  // namespace sgn::detail
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}

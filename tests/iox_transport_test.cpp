@@ -119,8 +119,3 @@ TEST_F(IoxTransportTest, AFrameLargerThanTheLargestChunkIsRefusedBeforeAnyLoan) 
 
 }  // namespace
 }  // namespace sgn::detail
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
-}

@@ -400,9 +400,10 @@ std::pair<std::string, std::string> describe_run_error(const std::exception& e, 
   }
   const std::string& name = element_error->element();
   const ErrorSite& site = element_error->site();
-  const std::string placement(to_string(site.placement.value_or(pipeline.placement(name))));
+  const Placement where = site.placement.value_or(pipeline.placement(name));
+  const std::string placement(to_string(where));
   // A main- or thread-placed element runs in this process whatever the error says.
-  const long pid = site.pid != 0 || placement == "process" ? site.pid : static_cast<long>(::getpid());
+  const long pid = site.pid != 0 || where == Placement::Process ? site.pid : static_cast<long>(::getpid());
   const std::string message = without_element_prefix(e.what(), name);
   std::string head = pid != 0 ? fmt::format("element {} ({}, pid {}): {}", name, placement, pid, message)
                               : fmt::format("element {} ({}): {}", name, placement, message);

@@ -170,7 +170,7 @@ bool valid_name(std::string_view name) {
 class Parser {
  public:
   Parser(std::string_view description, PipelineOptions options, std::optional<Placement> force)
-      : d_(description), pipeline_(std::move(options)), registry_(registry_of(pipeline_)), force_(force) {}
+      : d_(description), pipeline_(std::move(options)), registry_(pipeline_.registry()), force_(force) {}
 
   Pipeline run() {
     read();
@@ -180,8 +180,6 @@ class Parser {
   }
 
  private:
-  static const Registry& registry_of(const Pipeline& p) { return p.registry(); }
-
   [[noreturn]] void fail(std::string reason, std::size_t pos, std::size_t len = 1) const {
     throw ParseError(std::move(reason), d_, pos, len);
   }

@@ -85,14 +85,19 @@ std::string names_of(const std::vector<ErrorSite>& sites, bool with_pids) {
   return fmt::format("{}", fmt::join(names, ", "));
 }
 
-[[noreturn]] void throw_node_error(const Node& node) {
-  std::string what = "unknown exception";
+/// what() of the exception in `error`, or `otherwise` for one that is no std::exception.
+std::string what_of(const std::exception_ptr& error, const char* otherwise) {
   try {
-    std::rethrow_exception(node.error);
+    std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    what = e.what();
+    return e.what();
   } catch (...) {
+    return otherwise;
   }
+}
+
+[[noreturn]] void throw_node_error(const Node& node) {
+  const std::string what = what_of(node.error, "unknown exception");
   try {
     std::rethrow_exception(node.error);
   } catch (...) {
@@ -340,13 +345,7 @@ RunReport make_report(detail::PipelineGraph& impl, RunState& state, const LoopEn
   for (const auto& n : state.nodes) {
     if (n->name() == element) node = n.get();
   }
-  std::string what;
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    what = e.what();
-  } catch (...) {
-  }
+  const std::string what = what_of(error, "");
   try {
     std::rethrow_exception(error);
   } catch (...) {

@@ -27,7 +27,7 @@ SpscChannel::SpscChannel(std::size_t capacity)
 
 SpscChannel::~SpscChannel() {
   const std::size_t tail = tail_.load(std::memory_order_acquire);
-  for (std::size_t i = head_.load(std::memory_order_relaxed); i != tail; ++i) FrameAccess::adopt(slots_[i & mask_]);
+  for (std::size_t i = head_.load(std::memory_order_relaxed); i != tail; ++i) slots_[i & mask_]->release();  // the reference each queued slot owns
 }
 
 bool SpscChannel::has_space() const noexcept {
