@@ -292,7 +292,9 @@ TEST_P(PlacementTest, FramesAreConservedOnEveryLinkWhenStopped) {
   Pipeline p;
   p.add("test-count-source", "src", {{"count", "-1"}})
       .add("test-transform", "t", {}, GetParam())
-      .add("test-check-sink", "sink", {{"record", "conserved-stop"}, {"sleep_us", "500"}});
+      // A sink far slower than the source: frames are in flight when the stop comes,
+      // even when a loaded machine deschedules the source for milliseconds.
+      .add("test-check-sink", "sink", {{"record", "conserved-stop"}, {"sleep_us", "5000"}});
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
   ASSERT_EQ(wait_for_frames(record, 31, run), "");
@@ -472,6 +474,25 @@ TEST_F(ProcessModeTest, TwoPipelinesRunOneAfterTheOther) {
     test::run_within(p, 30s);
     EXPECT_EQ(record.sequences.size(), 300u) << "round " << round;
   }
+}
+
+TEST_F(ProcessModeTest, TwoPipelinesOfOneProcessStartingAtOnceShareOneRouDi) {
+  // Both are the process's first: each would start RouDi if nothing serialised them.
+  auto run_one = [](const std::string& name) {
+    auto& record = test::SinkRecord::named(name);
+    record.clear();
+    Pipeline p;
+    p.add("test-count-source", "src", {{"count", "300"}})
+        .add("test-transform", "t", {}, Placement::Process)
+        .add("test-check-sink", "sink", {{"record", name}});
+    p.link("src", "t").link("t", "sink");
+    test::run_within(p, 60s);
+    return record.sequences.size();
+  };
+  auto first = std::async(std::launch::async, run_one, "at-once-1");
+  auto second = std::async(std::launch::async, run_one, "at-once-2");
+  EXPECT_EQ(first.get(), 300u);
+  EXPECT_EQ(second.get(), 300u);
 }
 
 TEST_F(ProcessModeTest, AQueueBeyondTheSharedMemoryLimitIsRefusedWhenBuilt) {

@@ -52,6 +52,10 @@ void ProcessRuntime::init_iceoryx(const std::string& name) {
 }
 
 void ProcessRuntime::ensure_main(const std::function<bool()>& cancelled) {
+  std::unique_lock lock(start_mutex_, std::defer_lock);
+  while (!lock.try_lock_for(std::chrono::milliseconds(20))) {
+    if (cancelled && cancelled()) throw StartCancelled("cancelled while another pipeline of this process starts RouDi");
+  }
   if (!roudi_.alive() && (roudi_.in_use() || runtime_up_)) {
     throw Error("RouDi has died; process-mode pipelines cannot run in this process any more");
   }

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstddef>
 #include <functional>
+#include <mutex>
 #include <string>
 
 #include "roudi/mempool_table.hpp"
@@ -18,7 +19,8 @@ class ProcessRuntime {
 
   /// In the main process: dead runs cleaned up, this process recorded, RouDi
   /// running (attached or started), runtime "sgn_<token>_main" up. Throws
-  /// StartCancelled if `cancelled` returns true while it waits for RouDi.
+  /// StartCancelled if `cancelled` returns true while it waits for RouDi (or for
+  /// another pipeline of this process that is starting it). Thread-safe.
   void ensure_main(const std::function<bool()>& cancelled = {});
   /// In a worker process: RouDi must already answer; runtime "sgn-w-<pid>" up.
   void ensure_worker();
@@ -36,6 +38,8 @@ class ProcessRuntime {
   ProcessRuntime() = default;
   void init_iceoryx(const std::string& name);
 
+  // Pipelines of one process may start at once: one of them attaches or starts RouDi.
+  std::timed_mutex start_mutex_;
   RoudiSupervisor roudi_;
   bool runtime_up_ = false;
   MempoolTable mempools_;
