@@ -184,19 +184,28 @@ TEST_P(HarnessTest, EachPushIsProcessedBeforeTheNextIsMade) {
 TEST_P(HarnessTest, APushedMessageIsCopiedAsIs) {
   capnp::MallocMessageBuilder message;
   samples({5, 6})(message.initRoot<Samples>());
-  Harness h = make("passthrough", {});
-  // passthrough carries Bytes: a Samples frame is refused at the push, naming the pad.
-  try {
-    h.push<Samples>(message.getRoot<Samples>().asReader());
-    FAIL() << "expected a TypeMismatchError";
-  } catch (const TypeMismatchError& e) {
-    EXPECT_NE(std::string(e.what()).find("passthrough:in"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("Samples"), std::string::npos) << e.what();
+  {
+    Harness h = make("passthrough");
+    // passthrough carries Bytes: a Samples frame is refused at the push, naming the pad.
+    try {
+      h.push<Samples>(message.getRoot<Samples>().asReader());
+      FAIL() << "expected a TypeMismatchError";
+    } catch (const TypeMismatchError& e) {
+      EXPECT_NE(std::string(e.what()).find("passthrough:in"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("Samples"), std::string::npos) << e.what();
+    }
   }
-  Harness scale = make("scale", {{"gain", "1"}});
-  scale.push<Samples>(message.getRoot<Samples>().asReader());
-  EXPECT_EQ(values_of(scale.pull<Samples>()), (std::vector<float>{5, 6}));
-  EXPECT_THROW(scale.pull<Bytes>(), TypeMismatchError);
+  Harness h = make("scale", {{"gain", "1"}});
+  h.push<Samples>(message.getRoot<Samples>().asReader());
+  EXPECT_EQ(values_of(h.pull<Samples>()), (std::vector<float>{5, 6}));
+  EXPECT_THROW(h.pull<Bytes>(), TypeMismatchError);
+}
+
+TEST_P(HarnessTest, AGivenTimestampIsKept) {
+  Harness h = make("scale", {{"gain", "3"}});
+  h.push<Samples>(samples({1}), {}, 123456789).push_gap({}, 987654321);
+  EXPECT_EQ(h.pull<Samples>().timestamp_ns(), 123456789);  // a transform keeps its input's
+  EXPECT_EQ(h.pull<Samples>().timestamp_ns(), 987654321);
 }
 
 TEST_P(HarnessTest, APullWithNothingToComeTimesOut) {
@@ -321,6 +330,21 @@ TEST(Harness, APlacementTheElementCannotRunInFailsAtConstruction) {
   } catch (const ValidationError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot run in placement 'main'"), std::string::npos) << e.what();
   }
+}
+
+TEST_F(HarnessCleanupTest, OneProcessPlacementRunAtATime) {
+  Harness first(test_registry(), "passthrough", {}, Placement::Process);
+  try {
+    Harness second(test_registry(), "scale", {}, Placement::Process);
+    FAIL() << "expected a HarnessError";
+  } catch (const HarnessError& e) {
+    EXPECT_NE(std::string(e.what()).find("another harness"), std::string::npos) << e.what();
+  }
+  Harness beside(test_registry(), "scale", {}, Placement::Thread);  // threads are fine
+  first.finish();
+  Harness next(test_registry(), "scale", {}, Placement::Process);
+  next.push<Samples>(samples({1}));
+  EXPECT_EQ(values_of(next.pull<Samples>()), (std::vector<float>{1}));
 }
 
 TEST(Harness, MadeFromAnElementClass) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -24,6 +25,10 @@ using detail::CapturedFrame;
 constexpr std::chrono::milliseconds kPollInterval{5};
 /// Beyond the join timeout, how long the harness waits for a stopped run to return.
 constexpr std::chrono::milliseconds kStopMargin{5000};
+
+/// Harness runs with an element in a worker process, in this process. The engine runs one
+/// process-mode pipeline at a time per process (two starting at once race for RouDi).
+std::atomic<int> g_process_runs{0};
 
 struct InputItem {
   enum class Kind { Data, Gap, Eos } kind = Kind::Data;
@@ -115,6 +120,7 @@ class Injector final : public WorkerElement {
           const std::size_t bytes = item.words.size() * sizeof(capnp::word);
           FrameWriter writer = out.loan(bytes);
           writer.copy_message(reinterpret_cast<const std::byte*>(item.words.data()), bytes, item.schema_id);
+          writer.header().timestamp_ns = item.timestamp_ns;  // 0: the engine stamps it
           if (!out.push(std::move(writer))) return;
           break;
         }
@@ -240,7 +246,15 @@ Harness::Harness(const Registry& registry, std::string_view type_name, const Pro
   }
   p.validate();
 
-  s.runner = std::thread([keep = state_] {
+  const bool in_process = s.placement == Placement::Process;
+  if (in_process && g_process_runs.fetch_add(1) != 0) {
+    g_process_runs.fetch_sub(1);
+    throw HarnessError(fmt::format(
+        "cannot run element '{}' in placement 'process': another harness in this process runs an element in a "
+        "worker process (one process-mode run at a time per process); finish() or destroy that one first",
+        s.name));
+  }
+  s.runner = std::thread([keep = state_, in_process] {
     State& st = *keep;
     std::exception_ptr error;
     try {
@@ -254,6 +268,7 @@ Harness::Harness(const Registry& registry, std::string_view type_name, const Pro
       st.error = error;
       st.ended = true;
     }
+    if (in_process) g_process_runs.fetch_sub(1);
     st.changed.notify_all();
   });
 }
@@ -331,14 +346,15 @@ std::string Harness::what(std::size_t output) const { return state_->name + ":" 
 
 Harness::Millis Harness::options_timeout() const noexcept { return state_->options.timeout; }
 
-void Harness::queue_message(std::size_t input, std::uint64_t schema_id, std::vector<capnp::word> words) {
+void Harness::queue_message(std::size_t input, std::uint64_t schema_id, std::vector<capnp::word> words,
+                            std::int64_t timestamp_ns) {
   State& s = *state_;
   {
     std::lock_guard lock(s.mutex);
     if (s.input_closed[input]) {
       throw HarnessError(fmt::format("cannot push to {}:{} after push_eos()", s.name, s.inputs[input].name));
     }
-    s.input_queues[input].push_back({InputItem::Kind::Data, schema_id, 0, std::move(words)});
+    s.input_queues[input].push_back({InputItem::Kind::Data, schema_id, timestamp_ns, std::move(words)});
   }
   s.changed.notify_all();
 }

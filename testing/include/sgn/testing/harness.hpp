@@ -143,22 +143,23 @@ class Harness {
   ~Harness();
 
   /// Queues a frame of T on input pad `pad` ("" : the only one) that `fill` builds now, in
-  /// this thread; the engine stamps its sequence number and timestamp when it is sent.
+  /// this thread. The engine numbers it when it is sent, and stamps it then unless
+  /// `timestamp_ns` (CLOCK_MONOTONIC, as monotonic_ns()) is given.
   /// Throws TypeMismatchError when the pad carries another type, HarnessError after push_eos().
   template <class T, class Fill>
     requires std::is_invocable_v<Fill, typename T::Builder>
-  Harness& push(Fill&& fill, std::string_view pad = {}) {
+  Harness& push(Fill&& fill, std::string_view pad = {}, std::int64_t timestamp_ns = 0) {
     const std::size_t index = input_index(pad, &schema_type<T>());
     capnp::MallocMessageBuilder message;
     std::forward<Fill>(fill)(message.initRoot<T>());
-    queue_message(index, schema_type<T>().id, flatten(message.getRoot<T>().asReader()));
+    queue_message(index, schema_type<T>().id, flatten(message.getRoot<T>().asReader()), timestamp_ns);
     return *this;
   }
-  /// Queues a copy of `message` on input pad `pad`.
+  /// Queues a copy of `message` on input pad `pad`, as push(fill) does.
   template <class T>
-  Harness& push(typename T::Reader message, std::string_view pad = {}) {
+  Harness& push(typename T::Reader message, std::string_view pad = {}, std::int64_t timestamp_ns = 0) {
     const std::size_t index = input_index(pad, &schema_type<T>());
-    queue_message(index, schema_type<T>().id, flatten(message));
+    queue_message(index, schema_type<T>().id, flatten(message), timestamp_ns);
     return *this;
   }
   /// Queues a gap frame (header only) on input pad `pad`; timestamp 0: the time it is sent.
@@ -253,7 +254,8 @@ class Harness {
   std::size_t output_index(std::string_view pad, const SchemaType* type) const;
   std::string what(std::size_t output) const;
   Millis options_timeout() const noexcept;
-  void queue_message(std::size_t input, std::uint64_t schema_id, std::vector<capnp::word> words);
+  void queue_message(std::size_t input, std::uint64_t schema_id, std::vector<capnp::word> words,
+                     std::int64_t timestamp_ns);
   std::shared_ptr<const detail::CapturedFrame> take_frame(std::size_t output, Millis timeout);
   std::shared_ptr<const detail::CapturedFrame> try_take_frame(std::size_t output, Millis timeout);
   std::shared_ptr<const detail::CapturedFrame> take_frame_or_eos(std::size_t output, Millis timeout);
