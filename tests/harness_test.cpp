@@ -55,6 +55,31 @@ class Splitter final : public WorkerElement {
   }
 };
 
+/// Adds byte 0 of one frame from "a" and one from "b"; ends when either ends.
+class Adder final : public WorkerElement {
+ public:
+  static ElementInfo describe() { return {"harness-test-adder", "adds byte 0 of a frame from each input", {}}; }
+  explicit Adder(const ElementArgs& args)
+      : WorkerElement(args, {{"a", schema_type<Bytes>()}, {"b", schema_type<Bytes>()}},
+                      {{"out", schema_type<Bytes>()}}) {}
+
+ protected:
+  void run(WorkerContext& ctx) override {
+    InputPad a = ctx.input("a"), b = ctx.input("b");
+    OutputPad out = ctx.output();
+    for (;;) {
+      std::optional<Frame> x = a.pull();
+      if (!x || x->eos()) return;
+      std::optional<Frame> y = b.pull();
+      if (!y || y->eos()) return;
+      FrameWriter writer = out.loan(64);
+      writer.init<Bytes>().initData(1)[0] =
+          static_cast<std::uint8_t>(x->read<Bytes>()->getData()[0] + y->read<Bytes>()->getData()[0]);
+      if (!out.push(std::move(writer))) return;
+    }
+  }
+};
+
 Registry& test_registry() {
   static Registry registry;
   return registry;
@@ -236,6 +261,7 @@ TEST_P(HarnessTest, AThrowingElementSurfacesAsItsElementError) {
     EXPECT_NE(describe_exception(e).find("refuses frame 1"), std::string::npos) << describe_exception(e);
   }
   EXPECT_TRUE(h.ended());
+  EXPECT_TRUE(h.error());
   EXPECT_THROW(h.finish(), ElementError);
   EXPECT_THROW(h.finish(), ElementError);  // the same outcome again
 }
@@ -323,6 +349,23 @@ TEST_F(HarnessCleanupTest, SeveralOutputPadsArePulledByName) {
   }
 }
 
+TEST_F(HarnessCleanupTest, SeveralInputPadsArePushedByName) {
+  for (Placement placement : {Placement::Thread, Placement::Process}) {
+    SCOPED_TRACE(to_string(placement));
+    Harness h(test_registry(), "harness-test-adder", {}, placement);
+    ASSERT_EQ(h.inputs().size(), 2u);
+    h.push<Bytes>(bytes({40}), "a");
+    EXPECT_FALSE(h.try_pull<Bytes>(50ms).has_value());  // it waits for "b"
+    h.push<Bytes>(bytes({2}), "b");
+    EXPECT_EQ(h.pull<Bytes>()->getData()[0], 42);
+    EXPECT_THROW(h.push<Bytes>(bytes({1})), HarnessError);  // which pad?
+    h.push_eos("a");
+    EXPECT_THROW(h.push<Bytes>(bytes({1}), "a"), HarnessError);
+    h.pull_eos();
+    h.finish();
+  }
+}
+
 TEST(Harness, APlacementTheElementCannotRunInFailsAtConstruction) {
   try {
     Harness h(test_registry(), "harness-test-splitter", {}, Placement::Main);
@@ -381,7 +424,7 @@ int main(int argc, char** argv) {
   sgn::Registry& registry = sgn::test_registry();  // the program's: worker processes build from it
   sgn::elements::register_all(registry);
   sgn::test::register_test_elements(registry);
-  registry.add<sgn::Splitter>();
+  registry.add<sgn::Splitter>().add<sgn::Adder>();
   sgn::init(argc, argv, registry);  // a worker process start ends here
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();

@@ -553,6 +553,11 @@ bool Harness::ended() const {
   return state_->ended;
 }
 
+std::exception_ptr Harness::error() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->ended ? state_->error : nullptr;
+}
+
 const std::string& Harness::name() const noexcept { return state_->name; }
 const std::vector<PadSpec>& Harness::inputs() const noexcept { return state_->inputs; }
 const std::vector<PadSpec>& Harness::outputs() const noexcept { return state_->outputs; }

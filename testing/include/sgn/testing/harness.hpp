@@ -220,6 +220,8 @@ class Harness {
   RunReport stop();
   /// True once the run ended (EOS through every output, a failure, or a stop).
   bool ended() const;
+  /// The run's error (ElementError naming the element) once it ended with one, else null.
+  std::exception_ptr error() const;
 
   /// The name of the element under test.
   const std::string& name() const noexcept;
