@@ -4,25 +4,17 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <cstring>
-#include <deque>
-#include <mutex>
-#include <thread>
 
+#include "harness_elements.hpp"
+#include "harness_state.hpp"
 #include "sgn/pipeline.hpp"
 
 namespace sgn::testing {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using detail::CapturedFrame;
 
-/// How often the harness's own elements look at the run's stop and shutdown flags while
-/// they wait for the test (the engine wakes its own waits; ours are on the harness's
-/// condition variable, which the engine does not know).
-constexpr std::chrono::milliseconds kPollInterval{5};
 /// Beyond the join timeout, how long the harness waits for a stopped run to return.
 constexpr std::chrono::milliseconds kStopMargin{5000};
 
@@ -30,169 +22,11 @@ constexpr std::chrono::milliseconds kStopMargin{5000};
 /// process-mode pipeline at a time per process (two starting at once race for RouDi).
 std::atomic<int> g_process_runs{0};
 
-struct InputItem {
-  enum class Kind { Data, Gap, Eos } kind = Kind::Data;
-  std::uint64_t schema_id = 0;
-  std::int64_t timestamp_ns = 0;
-  std::vector<capnp::word> words;
-};
-
 std::string pad_list(const std::vector<PadSpec>& pads) {
   std::string list;
   for (const PadSpec& pad : pads) list += (list.empty() ? "'" : ", '") + pad.name + "' (" + pad.type.name + ")";
   return list.empty() ? "none" : list;
 }
-
-}  // namespace
-
-struct Harness::State {
-  std::string name;
-  std::string type_name;
-  HarnessOptions options;
-  Placement placement = Placement::Main;
-  std::vector<PadSpec> inputs, outputs;
-
-  mutable std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<std::deque<InputItem>> input_queues;
-  std::vector<bool> input_closed;  // push_eos() queued there
-  std::vector<std::deque<std::shared_ptr<const CapturedFrame>>> output_queues;
-  std::vector<bool> eos_pulled;  // pull_eos() or pull_all() took the pad's EOS
-  bool draining = false;  // finish(): keep taking outputs beyond max_held_frames
-  std::size_t collectors_running = 0;
-  bool ended = false;
-  bool finished = false;  // finish() or stop() returned or threw: report and element readable
-  std::exception_ptr error;
-  RunReport report;
-
-  Registry registry;
-  std::unique_ptr<Pipeline> pipeline;
-  std::thread runner;
-
-  /// Waits until `ready` holds or `timeout` passes; false on timeout. Holds `lock`.
-  template <class Ready>
-  bool wait(std::unique_lock<std::mutex>& lock, Millis timeout, Ready ready) {
-    return changed.wait_until(lock, Clock::now() + timeout, ready);
-  }
-};
-
-namespace {
-
-/// Sends what the test queued on one input pad of the element, then EOS.
-class Injector final : public WorkerElement {
- public:
-  Injector(const ElementArgs& args, Harness::State& state, std::size_t pad)
-      : WorkerElement(args, {}, {{"out", state.inputs[pad].type}}), state_(state), pad_(pad) {}
-
- protected:
-  void run(WorkerContext& ctx) override {
-    OutputPad out = ctx.output();
-    {
-      // Nothing reaches the element before every collector runs: a run that fails stops
-      // the loops that have not started yet, and the frames the element published
-      // before its failure would be lost with them.
-      std::unique_lock lock(state_.mutex);
-      while (state_.collectors_running < state_.outputs.size()) {
-        if (ctx.should_stop()) return;
-        state_.changed.wait_for(lock, kPollInterval);
-      }
-    }
-    for (;;) {
-      InputItem item;
-      {
-        std::unique_lock lock(state_.mutex);
-        auto& queue = state_.input_queues[pad_];
-        while (queue.empty()) {
-          if (ctx.should_stop() || ctx.should_shutdown()) return;  // EOS follows when run() returns
-          state_.changed.wait_for(lock, kPollInterval);
-        }
-        item = std::move(queue.front());
-        queue.pop_front();
-      }
-      switch (item.kind) {
-        case InputItem::Kind::Eos:
-          out.push_eos();
-          return;
-        case InputItem::Kind::Gap:
-          if (!out.push_gap(item.timestamp_ns)) return;
-          break;
-        case InputItem::Kind::Data: {
-          const std::size_t bytes = item.words.size() * sizeof(capnp::word);
-          FrameWriter writer = out.loan(bytes);
-          writer.copy_message(reinterpret_cast<const std::byte*>(item.words.data()), bytes, item.schema_id);
-          writer.header().timestamp_ns = item.timestamp_ns;  // 0: the engine stamps it
-          if (!out.push(std::move(writer))) return;
-          break;
-        }
-      }
-    }
-  }
-
- private:
-  Harness::State& state_;
-  std::size_t pad_;
-};
-
-/// Copies every frame of one output pad of the element into the harness, EOS included.
-class Collector final : public WorkerElement {
- public:
-  Collector(const ElementArgs& args, Harness::State& state, std::size_t pad)
-      : WorkerElement(args, {{"in", state.outputs[pad].type}}, {}), state_(state), pad_(pad) {}
-
- protected:
-  void run(WorkerContext& ctx) override {
-    InputPad in = ctx.input();
-    {
-      std::lock_guard lock(state_.mutex);
-      ++state_.collectors_running;
-    }
-    state_.changed.notify_all();
-    for (;;) {
-      {
-        std::unique_lock lock(state_.mutex);
-        while (!state_.draining && state_.output_queues[pad_].size() >= state_.options.max_held_frames) {
-          if (ctx.should_stop()) return;
-          state_.changed.wait_for(lock, kPollInterval);
-        }
-      }
-      std::optional<Frame> frame = in.pull();
-      if (!frame) return drain(in);  // stopped
-      if (!keep(std::move(*frame))) return;
-    }
-  }
-
- private:
-  /// What the element published before the run stopped (it failed, or a stop was asked for)
-  /// is still the test's to see: take what is queued, without waiting.
-  void drain(InputPad& in) {
-    try {
-      while (std::optional<Frame> frame = in.try_pull()) {
-        if (!keep(std::move(*frame))) return;
-      }
-    } catch (const std::exception& e) {  // a transport the stop already closed: nothing more to take
-      log().debug("no more frames after the stop: {}", e.what());
-    }
-  }
-  /// Copies `frame` into the harness; false at EOS.
-  bool keep(Frame frame) {
-    auto captured = std::make_shared<CapturedFrame>();
-    captured->header = frame.header();
-    const std::size_t bytes = frame.eos() || frame.gap() ? 0 : frame.header().message_bytes;
-    captured->payload.resize((bytes + sizeof(capnp::word) - 1) / sizeof(capnp::word));
-    if (bytes) std::memcpy(captured->payload.data(), frame.payload(), bytes);
-    const bool eos = frame.eos();
-    frame = Frame();  // the engine's storage (a shared-memory chunk) goes back at once
-    {
-      std::lock_guard lock(state_.mutex);
-      state_.output_queues[pad_].push_back(std::move(captured));
-    }
-    state_.changed.notify_all();
-    return !eos;
-  }
-
-  Harness::State& state_;
-  std::size_t pad_;
-};
 
 std::string injector_name(const PadSpec& pad) { return "harness-in." + pad.name; }
 std::string collector_name(const PadSpec& pad) { return "harness-out." + pad.name; }
@@ -230,7 +64,7 @@ Harness::Harness(const Registry& registry, std::string_view type_name, const Pro
     const std::string type = "sgn-testing-injector." + s.inputs[i].name;
     s.registry.add(ElementType{{type, "sends the frames a test pushes", {}},
                                [state, i](const ElementArgs& args) -> std::unique_ptr<Element> {
-                                 return std::make_unique<Injector>(args, *state, i);
+                                 return detail::make_injector(args, *state, i);
                                }});
     p.add(type, injector_name(s.inputs[i]), {}, Placement::Thread);
     p.link(injector_name(s.inputs[i]), s.name + ":" + s.inputs[i].name);
@@ -239,7 +73,7 @@ Harness::Harness(const Registry& registry, std::string_view type_name, const Pro
     const std::string type = "sgn-testing-collector." + s.outputs[i].name;
     s.registry.add(ElementType{{type, "keeps what the element publishes for the test", {}},
                                [state, i](const ElementArgs& args) -> std::unique_ptr<Element> {
-                                 return std::make_unique<Collector>(args, *state, i);
+                                 return detail::make_collector(args, *state, i);
                                }});
     p.add(type, collector_name(s.outputs[i]), {}, Placement::Thread);
     p.link(s.name + ":" + s.outputs[i].name, collector_name(s.outputs[i]));
@@ -354,7 +188,7 @@ void Harness::queue_message(std::size_t input, std::uint64_t schema_id, std::vec
     if (s.input_closed[input]) {
       throw HarnessError(fmt::format("cannot push to {}:{} after push_eos()", s.name, s.inputs[input].name));
     }
-    s.input_queues[input].push_back({InputItem::Kind::Data, schema_id, timestamp_ns, std::move(words)});
+    s.input_queues[input].push_back({detail::InputItem::Kind::Data, schema_id, timestamp_ns, std::move(words)});
   }
   s.changed.notify_all();
 }
@@ -367,7 +201,7 @@ Harness& Harness::push_gap(std::string_view pad, std::int64_t timestamp_ns) {
     if (s.input_closed[input]) {
       throw HarnessError(fmt::format("cannot push a gap to {}:{} after push_eos()", s.name, s.inputs[input].name));
     }
-    s.input_queues[input].push_back({InputItem::Kind::Gap, 0, timestamp_ns, {}});
+    s.input_queues[input].push_back({detail::InputItem::Kind::Gap, 0, timestamp_ns, {}});
   }
   s.changed.notify_all();
   return *this;
@@ -380,7 +214,7 @@ Harness& Harness::push_eos() {
     for (std::size_t i = 0; i < s.inputs.size(); ++i) {
       if (s.input_closed[i]) continue;
       s.input_closed[i] = true;
-      s.input_queues[i].push_back({InputItem::Kind::Eos, 0, 0, {}});
+      s.input_queues[i].push_back({detail::InputItem::Kind::Eos, 0, 0, {}});
     }
   }
   s.changed.notify_all();
@@ -396,7 +230,7 @@ Harness& Harness::push_eos(std::string_view pad) {
       throw HarnessError(fmt::format("push_eos() twice on {}:{}", s.name, s.inputs[input].name));
     }
     s.input_closed[input] = true;
-    s.input_queues[input].push_back({InputItem::Kind::Eos, 0, 0, {}});
+    s.input_queues[input].push_back({detail::InputItem::Kind::Eos, 0, 0, {}});
   }
   s.changed.notify_all();
   return *this;
