@@ -18,7 +18,8 @@
 /// Every wait is bounded. An element that throws surfaces as the engine's ElementError
 /// (WorkerError in a worker), naming the element, from the next pull that finds nothing
 /// left and from finish(). Placement::Process needs sgn::init(argc, argv, registry) in
-/// main() with the element's type in that registry, as any process-mode program does.
+/// main() with the element's type in that registry, as any process-mode program does; one
+/// process-placement harness runs at a time in a process (a second is refused, named).
 
 #include <capnp/message.h>
 
