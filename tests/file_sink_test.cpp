@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "support/element_harness.hpp"
+#include "support/harness_util.hpp"
 #include "support/samples_util.hpp"
 #include "support/temp_file.hpp"
 
@@ -69,9 +70,12 @@ TEST(FileSink, StoresEveryFrameHeaderAndSegmentByteForByte) {
 
 TEST(FileSink, StoresGapsAsHeadersOnly) {
   test::TempFile file("gaps.sgn");
-  test::Harness<schema::Samples> h("file-sink", {{"location", file.path()}}, std::nullopt);
-  h.push(test::samples_frame({1, 2}, 1)).push_gap().push(test::samples_frame({3, 4}, 2));
-  h.run();
+  testing::Harness h(test::element_registry(), "file-sink", {{"location", file.path()}});
+  h.push<schema::Samples>(test::samples_frame({1, 2}, 1), {}, 1000)
+      .push_gap({}, 2000)
+      .push<schema::Samples>(test::samples_frame({3, 4}, 2), {}, 3000);
+  h.finish();
+  EXPECT_EQ(h.element<elements::FileSink>().frames_written(), 3u);
   const auto stored = read_stored(file.path());
   ASSERT_EQ(stored.size(), 3u);
   EXPECT_EQ(stored[1].header.flags, kFrameGap);
@@ -79,22 +83,25 @@ TEST(FileSink, StoresGapsAsHeadersOnly) {
   EXPECT_TRUE(stored[1].segment.empty());
   EXPECT_EQ(stored[2].header.sequence, 2u);
   EXPECT_FALSE(stored[2].segment.empty());
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(stored[i].header.timestamp_ns, 1000 * (std::int64_t(i) + 1));
 }
 
 TEST(FileSink, RunsInAWorkerThreadEvenInAMainPipeline) {
   test::TempFile file("thread.sgn");
-  test::Harness<schema::Samples> h("file-sink", {{"location", file.path()}}, std::nullopt);
-  const RunReport report = h.run();
-  EXPECT_EQ(report.find("element")->placement, Placement::Thread);
+  testing::Harness h(test::element_registry(), "file-sink", {{"location", file.path()}});
+  EXPECT_EQ(h.placement(), Placement::Thread);
+  h.finish();
+  EXPECT_EQ(h.stats().placement, Placement::Thread);
   EXPECT_TRUE(read_stored(file.path()).empty());
 }
 
 TEST(FileSink, AnUnwritableLocationFailsNamingThePath) {
-  test::Harness<schema::Samples> h("file-sink", {{"location", "/nonexistent-dir/out.sgn"}}, std::nullopt);
+  testing::Harness h(test::element_registry(), "file-sink", {{"location", "/nonexistent-dir/out.sgn"}});
   try {
-    h.run();
+    h.finish();
     FAIL() << "expected an error";
   } catch (const ElementError& e) {
+    EXPECT_EQ(e.element(), "file-sink");
     EXPECT_NE(test::message_of(e).find("/nonexistent-dir/out.sgn"), std::string::npos) << test::message_of(e);
   }
 }

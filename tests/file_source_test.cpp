@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "support/element_harness.hpp"
+#include "support/harness_util.hpp"
 #include "support/samples_util.hpp"
 #include "support/temp_file.hpp"
 
@@ -60,17 +61,22 @@ TEST(FileSource, ARecordingReplaysBitIdentically) {
 TEST(FileSource, GapsAndSequencesSurviveTheRoundTrip) {
   test::TempFile first("first.sgn"), second("second.sgn");
   {
-    test::Harness<schema::Samples> h("file-sink", {{"location", first.path()}}, std::nullopt);
-    h.push(test::samples_frame({1, 2}, 1)).push_gap().push_gap().push(test::samples_frame({3, 4, 5, 6}, 2));
-    h.run();
+    testing::Harness h(test::element_registry(), "file-sink", {{"location", first.path()}});
+    h.push<schema::Samples>(test::samples_frame({1, 2}, 1))
+        .push_gap()
+        .push_gap()
+        .push<schema::Samples>(test::samples_frame({3, 4, 5, 6}, 2));
+    h.finish();
   }
-  test::Harness<test::NoPad, schema::Samples> h("file-source", {{"location", first.path()}}, std::nullopt);
-  h.run();
-  ASSERT_EQ(h.output().size(), 4u);
-  EXPECT_TRUE(h.output()[1].gap());
-  EXPECT_TRUE(h.output()[2].gap());
-  for (std::uint64_t i = 0; i < 4; ++i) EXPECT_EQ(h.output()[i].header().sequence, i);
-  EXPECT_EQ(test::values_of(h.output()[3]), (std::vector<float>{3, 4, 5, 6}));
+  testing::Harness h(test::element_registry(), "file-source", {{"location", first.path()}});
+  const auto frames = h.pull_all<schema::Samples>();
+  ASSERT_EQ(frames.size(), 4u);
+  EXPECT_FALSE(frames[0].gap());
+  EXPECT_TRUE(frames[1].gap());
+  EXPECT_TRUE(frames[2].gap());
+  for (std::uint64_t i = 0; i < 4; ++i) EXPECT_EQ(frames[i].sequence(), i);
+  EXPECT_EQ(test::values_of(frames[3]), (std::vector<float>{3, 4, 5, 6}));
+  h.finish();
   EXPECT_EQ(h.element<elements::FileSource>().frames_read(), 4u);
 
   record("file-source", {{"location", first.path()}}, second.path());
@@ -81,13 +87,12 @@ TEST(FileSource, RestampGivesFramesTheTimeTheyAreRead) {
   test::TempFile file("restamp.sgn");
   const auto original = record("sine-source", {{"frames", "3"}}, file.path());
   const std::int64_t before = monotonic_ns();
-  test::Harness<test::NoPad, schema::Samples> h("file-source", {{"location", file.path()}, {"restamp", "true"}},
-                                                std::nullopt);
-  h.run();
-  ASSERT_EQ(h.output().size(), 3u);
+  testing::Harness h(test::element_registry(), "file-source", {{"location", file.path()}, {"restamp", "true"}});
+  const auto frames = h.pull_all<schema::Samples>();
+  ASSERT_EQ(frames.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) {
-    EXPECT_GE(h.output()[i].header().timestamp_ns, before);
-    EXPECT_EQ(test::payload_of(h.output()[i]), test::payload_of(original[i]));
+    EXPECT_GE(frames[i].timestamp_ns(), before);
+    EXPECT_EQ(test::payload_of(frames[i]), test::payload_of(original[i]));
   }
 }
 
@@ -109,10 +114,11 @@ TEST(FileSource, FeedsAPipelineDownstream) {
 }
 
 std::string run_error(const PropertyMap& properties) {
-  test::Harness<test::NoPad, schema::Samples> h("file-source", properties, std::nullopt);
+  testing::Harness h(test::element_registry(), "file-source", properties);
   try {
-    h.run();
+    h.finish();
   } catch (const ElementError& e) {
+    EXPECT_EQ(e.element(), "file-source");
     return test::message_of(e);
   }
   return {};

@@ -2,20 +2,21 @@
 #include <sgn/schemas/bytes.capnp.h>
 #include <sgn/elements/null_sink.hpp>
 
-#include "support/element_harness.hpp"
+#include "support/harness_util.hpp"
 
 namespace sgn {
 namespace {
 
 TEST(NullSink, ConsumesEveryFrame) {
   for (Placement placement : {Placement::Main, Placement::Thread}) {
-    test::Harness<schema::Bytes> h("null-sink", {}, placement);
-    for (int i = 0; i < 30; ++i) h.push([](schema::Bytes::Builder out) { out.initData(16); });
+    SCOPED_TRACE(to_string(placement));
+    testing::Harness h(test::element_registry(), "null-sink", {}, placement);
+    for (int i = 0; i < 30; ++i) h.push<schema::Bytes>([](schema::Bytes::Builder out) { out.initData(16); });
     h.push_gap();
-    const RunReport report = h.run();
+    const RunReport report = h.finish();
     EXPECT_EQ(h.element<elements::NullSink>().frames(), 30u);
-    EXPECT_EQ(report.find("element")->frames_in, 30u);
-    EXPECT_EQ(report.find("element")->gaps, 1u);
+    EXPECT_EQ(h.stats().frames_in, 30u);
+    EXPECT_EQ(h.stats().gaps, 1u);
     EXPECT_FALSE(report.stopped);
   }
 }

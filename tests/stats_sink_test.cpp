@@ -1,27 +1,40 @@
 #include <gtest/gtest.h>
 #include <sgn/elements/stats_sink.hpp>
+#include <sgn/pipeline.hpp>
 
-#include "support/element_harness.hpp"
+#include "support/harness_util.hpp"
 #include "support/samples_util.hpp"
 
 namespace sgn {
 namespace {
 
 TEST(StatsSink, CountsFramesBytesSamplesAndGaps) {
-  test::Harness<schema::Samples> h("stats-sink");
-  h.push(test::samples_frame(std::vector<float>(20), 2, 8000))
+  testing::Harness h(test::element_registry(), "stats-sink");
+  h.push<schema::Samples>(test::samples_frame(std::vector<float>(20), 2, 8000))
       .push_gap()
-      .push(test::samples_frame(std::vector<float>(20), 2, 8000))
-      .push(test::samples_frame(std::vector<float>(6), 2, 8000));
-  const RunReport report = h.run();
+      .push<schema::Samples>(test::samples_frame(std::vector<float>(20), 2, 8000))
+      .push<schema::Samples>(test::samples_frame(std::vector<float>(6), 2, 8000));
+  h.finish();
   const elements::StreamStats s = h.element<elements::StatsSink>().stats();
   EXPECT_EQ(s.frames, 3u);
   EXPECT_EQ(s.gaps, 1u);
   EXPECT_EQ(s.samples, 23u);
   EXPECT_EQ(s.channels, 2u);
   EXPECT_EQ(s.sample_rate, 8000.0);
-  EXPECT_EQ(s.bytes, report.find("element")->bytes_in);
+  EXPECT_EQ(s.bytes, h.stats().bytes_in);
   EXPECT_GT(s.bytes, 46u * sizeof(float));
+}
+
+TEST(StatsSink, MeasuresLatencyFromTheFramesTimestamps) {
+  testing::Harness h(test::element_registry(), "stats-sink", {}, Placement::Thread);
+  const std::int64_t a_second_ago = monotonic_ns() - 1'000'000'000;
+  for (int i = 0; i < 10; ++i) h.push<schema::Samples>(test::samples_frame({1, 2}, 1), {}, a_second_ago);
+  h.finish();
+  const elements::StreamStats s = h.element<elements::StatsSink>().stats();
+  EXPECT_EQ(s.frames, 10u);
+  EXPECT_GE(s.latency_p50_us, 0.85e6);  // the histogram has ~12% resolution
+  EXPECT_LT(s.latency_p99_us, 60e6);
+  EXPECT_GE(s.latency_p99_us, s.latency_p50_us);
 }
 
 TEST(StatsSink, MeasuresRateAndLatencyOfALiveStream) {
@@ -46,8 +59,8 @@ TEST(StatsSink, MeasuresRateAndLatencyOfALiveStream) {
 }
 
 TEST(StatsSink, AnEmptyStreamReportsZeros) {
-  test::Harness<schema::Samples> h("stats-sink");
-  h.run();
+  testing::Harness h(test::element_registry(), "stats-sink");
+  h.finish();
   const auto s = h.element<elements::StatsSink>().stats();
   EXPECT_EQ(s.frames, 0u);
   EXPECT_EQ(s.frames_per_second, 0);

@@ -8,6 +8,9 @@
 #include <sgn/elements/register.hpp>
 #include <sgn/registry.hpp>
 #endif
+#ifdef SGN_CONSUMER_WITH_TESTING
+#include <sgn/testing/harness.hpp>
+#endif
 
 #include <cstdint>
 #include <cstdio>
@@ -47,6 +50,36 @@ class CountSink final : public sgn::Sink<sgn::schema::Samples> {
   }
 };
 
+#ifdef SGN_CONSUMER_WITH_TESTING
+class Doubler final : public sgn::Transform<sgn::schema::Samples, sgn::schema::Samples> {
+ public:
+  static sgn::ElementInfo describe() { return {"consumer-double", "doubles every sample", {}}; }
+  explicit Doubler(const sgn::ElementArgs& args) : Transform(args) {}
+  sgn::Flow process(sgn::schema::Samples::Reader in, sgn::schema::Samples::Builder out, sgn::Context&) override {
+    auto data = out.initData(in.getData().size());
+    for (unsigned i = 0; i < data.size(); ++i) data.set(i, 2 * in.getData()[i]);
+    return sgn::Flow::Ok;
+  }
+};
+
+/// The installed harness: a frame and a gap through Doubler in a worker thread.
+bool harness_works() {
+  auto h = sgn::testing::Harness::of<Doubler>({}, sgn::Placement::Thread);
+  h.push<sgn::schema::Samples>([](sgn::schema::Samples::Builder out) { out.initData(2).set(1, 21.0f); }).push_gap();
+  const auto frame = h.pull<sgn::schema::Samples>();
+  const bool doubled = frame->getData().size() == 2 && frame->getData()[1] == 42.0f && frame.sequence() == 0;
+  const bool gap = h.pull<sgn::schema::Samples>().gap();
+  h.push_eos();
+  h.pull_eos();
+  const sgn::RunReport report = h.finish();
+  if (!doubled || !gap || report.find("consumer-double")->frames_in != 1) {
+    std::fprintf(stderr, "sgn::testing::Harness: doubled %d, gap %d\n", doubled, gap);
+    return false;
+  }
+  return true;
+}
+#endif
+
 }  // namespace
 
 int main() {
@@ -72,6 +105,10 @@ int main() {
                  static_cast<long long>(kFrames));
     return 1;
   }
+#ifdef SGN_CONSUMER_WITH_TESTING
+  if (!harness_works()) return 1;
+  std::printf("install_consumer: sgn::testing::Harness ran consumer-double\n");
+#endif
   std::printf("install_consumer: %s pipeline ran %lld frames\n", type_name.c_str(),
               static_cast<long long>(g_received));
   return 0;
