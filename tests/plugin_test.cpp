@@ -5,16 +5,16 @@
 // process-mode runs start a RouDi), which also fails the test if anything is left.
 
 #include <gtest/gtest.h>
-#include <sgn/elements/register.hpp>
-#include <sgn/plugin.hpp>
-#include <sgn/plugins.hpp>
-#include <sgn/registry.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <sgn/elements/register.hpp>
+#include <sgn/plugin.hpp>
+#include <sgn/plugins.hpp>
+#include <sgn/registry.hpp>
 #include <string>
 #include <vector>
 
@@ -83,7 +83,8 @@ TEST_F(PluginTest, LoadsAPluginAndRecordsItsFileAsTheTypesOrigin) {
 TEST_F(PluginTest, AFileThatIsNotASharedLibraryIsRefused) {
   const std::string bogus = (dir_ / "bogus.so").string();
   std::ofstream(bogus) << "not an ELF file\n";
-  EXPECT_NE(refusal(bogus).find("cannot be loaded as a shared library"), std::string::npos);
+  const std::string what = refusal(bogus);
+  EXPECT_NE(what.find("is not a shared library (dlopen: "), std::string::npos) << what;
 }
 
 TEST_F(PluginTest, AnotherSgnVersionIsRefused) {
@@ -199,8 +200,9 @@ TEST_F(PluginTest, APluginElementRunsFromTheStockLauncherInThreadAndProcessPlace
     EXPECT_EQ(elements["k"]["placement"], "\"" + placement + "\"") << r.out;
   }
   // From SGN_PLUGIN_PATH, a file this time.
-  const Result r = run({SGN_LAUNCH_PATH, "-q", "sine-source frames=50 ! test-tally placement=process ! test-tally-sink"},
-                       {"SGN_PLUGIN_PATH=/nonexistent:" + kGood});
+  const Result r =
+      run({SGN_LAUNCH_PATH, "-q", "sine-source frames=50 ! test-tally placement=process ! test-tally-sink"},
+          {"SGN_PLUGIN_PATH=/nonexistent:" + kGood});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
 }
 
@@ -225,9 +227,10 @@ TEST_F(PluginTest, InspectShowsAPluginElementsOriginAndItsPadsSchemaFields) {
   EXPECT_NE(r.out.find("Origin: plugin " + canonical(kGood)), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("out  output  Tally"), std::string::npos) << r.out;
   // name, ordinal, type: in columns
-  for (const char* line : {R"(frames +@0 +UInt64\n)", R"(last +group\n)", R"(last\.channels +@4 +UInt32  \(union\)\n)",
-                           R"(first +@5 +Samples\n)", R"(first\.data +@3 +List\(Float32\)\n)",  // a struct's fields follow
-                           R"(\n    data +@3 +List\(Float32\)\n)"}) {                     // the input's Samples
+  for (const char* line :
+       {R"(frames +@0 +UInt64\n)", R"(last +group\n)", R"(last\.channels +@4 +UInt32  \(union\)\n)",
+        R"(first +@5 +Samples\n)", R"(first\.data +@3 +List\(Float32\)\n)",  // a struct's fields follow
+        R"(\n    data +@3 +List\(Float32\)\n)"}) {                           // the input's Samples
     EXPECT_TRUE(std::regex_search(r.out, std::regex(line))) << line << " in\n" << r.out;
   }
 
@@ -265,7 +268,8 @@ TEST_F(PluginTest, InspectDescribesElementsWithoutUsableDefaultsAndOnlyThePlacem
     EXPECT_NE(r.out.find(type == "file-source" ? "out  output  Samples" : "in  input   Samples"), std::string::npos)
         << r.out;
     EXPECT_NE(r.out.find("sampleRate"), std::string::npos) << r.out;
-    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(placement +string +"thread" +thread\|process +where)"))) << r.out;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(placement +string +"thread" +thread\|process +where)")))
+        << r.out;
     EXPECT_EQ(r.out.find("\"main\""), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Placements: thread, process"), std::string::npos) << r.out;
 

@@ -1,14 +1,14 @@
 // sgn::inspect_main: the sgn-inspect command line (see launch.hpp).
 
 #include <fmt/format.h>
-#include <sgn/error.hpp>
-#include <sgn/plugin.hpp>
-#include <sgn/plugins.hpp>
-#include <sgn/registry.hpp>
 
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <sgn/error.hpp>
+#include <sgn/plugin.hpp>
+#include <sgn/plugins.hpp>
+#include <sgn/registry.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,11 +35,21 @@ std::string json_string(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
@@ -162,7 +172,8 @@ void describe(const Registry& registry, const std::string& type) {
                     spec.type == PropertyType::String ? fmt::format("\"{}\"", spec.default_value) : spec.default_value,
                     range_of(spec), spec.doc});
   }
-  rows.push_back({"name", "string", fmt::format("\"{}N\"", info.type_name), "", "element name (sgn-launch: kept by the launcher)"});
+  rows.push_back({"name", "string", fmt::format("\"{}N\"", info.type_name), "",
+                  "element name (sgn-launch: kept by the launcher)"});
   rows.push_back({"placement", "string", fmt::format("\"{}\"", default_placement(shape)),
                   shape.placements.empty() ? "main|thread|process" : placement_list(shape.placements, "|"),
                   "where it runs (sgn-launch: kept by the launcher)"});
@@ -198,22 +209,23 @@ std::string json_schema(const SchemaType& schema) {
   if (has_struct_schema(schema)) {
     fields.clear();
     for (const auto& f : detail::schema_fields(schema.schema.asStruct())) {
-      fields += fmt::format("{}{{\"name\": {}, \"ordinal\": {}, \"type\": {}, \"union\": {}}}",
-                            fields.empty() ? "" : ", ", json_string(f.name),
-                            f.ordinal < 0 ? "null" : std::to_string(f.ordinal), json_string(f.type),
-                            f.in_union ? "true" : "false");
+      fields +=
+          fmt::format("{}{{\"name\": {}, \"ordinal\": {}, \"type\": {}, \"union\": {}}}", fields.empty() ? "" : ", ",
+                      json_string(f.name), f.ordinal < 0 ? "null" : std::to_string(f.ordinal), json_string(f.type),
+                      f.in_union ? "true" : "false");
     }
     fields = "[" + fields + "]";
   }
-  return fmt::format("{{\"name\": {}, \"id\": \"{:#x}\", \"fields\": {}}}", json_string(schema.name), schema.id, fields);
+  return fmt::format("{{\"name\": {}, \"id\": \"{:#x}\", \"fields\": {}}}", json_string(schema.name), schema.id,
+                     fields);
 }
 
 std::string json_list(const Registry& registry) {
   std::string elements;
   for (const auto& name : registry.names()) {
-    elements += fmt::format("{}\n    {{\"type\": {}, \"description\": {}, {}}}", elements.empty() ? "" : ",",
-                            json_string(name), json_string(registry.at(name).info.description),
-                            json_origin(registry, name));
+    elements +=
+        fmt::format("{}\n    {{\"type\": {}, \"description\": {}, {}}}", elements.empty() ? "" : ",", json_string(name),
+                    json_string(registry.at(name).info.description), json_origin(registry, name));
   }
   std::string plugins;
   for (const auto& p : loaded_plugins()) {

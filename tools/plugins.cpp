@@ -4,8 +4,6 @@
 
 #include <dlfcn.h>
 #include <fmt/format.h>
-#include <sgn/logging.hpp>
-#include <sgn/plugin.hpp>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +13,8 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <sgn/logging.hpp>
+#include <sgn/plugin.hpp>
 #include <string_view>
 #include <system_error>
 
@@ -45,8 +45,8 @@ void check_trusted(const std::string& file, const fs::path& canonical) {
   if (::stat(canonical.c_str(), &st) != 0) throw PluginError(file, fmt::format("stat: {}", std::strerror(errno)));
   if (!S_ISREG(st.st_mode)) throw PluginError(file, "is not a regular file");
   if (!trusted_owner(st.st_uid)) {
-    throw PluginError(file, fmt::format("is owned by uid {}, neither root nor this user (uid {}): not loaded",
-                                        st.st_uid, me));
+    throw PluginError(
+        file, fmt::format("is owned by uid {}, neither root nor this user (uid {}): not loaded", st.st_uid, me));
   }
   if (st.st_mode & (S_IWGRP | S_IWOTH)) {
     throw PluginError(file, fmt::format("is writable by group or others (mode {}): not loaded", mode_text(st.st_mode)));
@@ -140,8 +140,12 @@ LoadedPlugin load_plugin(const std::string& file, Registry& registry) {
   ::dlerror();
   void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) {
-    const char* why = ::dlerror();
-    throw PluginError(file, fmt::format("cannot be loaded as a shared library: {}", why ? why : "unknown error"));
+    const char* reason = ::dlerror();
+    const std::string why = reason ? reason : "unknown error";
+    const bool not_elf =
+        why.find("invalid ELF header") != std::string::npos || why.find("file too short") != std::string::npos;
+    throw PluginError(file,
+                      fmt::format("{} (dlopen: {})", not_elf ? "is not a shared library" : "cannot be loaded", why));
   }
   const sgn_plugin_descriptor* descriptor = nullptr;
   try {

@@ -49,25 +49,44 @@ void add_fields(capnp::StructSchema schema, const std::string& prefix, std::vect
 std::string capnp_type_name(capnp::Type type) {
   using W = capnp::schema::Type;
   switch (type.which()) {
-    case W::VOID: return "Void";
-    case W::BOOL: return "Bool";
-    case W::INT8: return "Int8";
-    case W::INT16: return "Int16";
-    case W::INT32: return "Int32";
-    case W::INT64: return "Int64";
-    case W::UINT8: return "UInt8";
-    case W::UINT16: return "UInt16";
-    case W::UINT32: return "UInt32";
-    case W::UINT64: return "UInt64";
-    case W::FLOAT32: return "Float32";
-    case W::FLOAT64: return "Float64";
-    case W::TEXT: return "Text";
-    case W::DATA: return "Data";
-    case W::LIST: return "List(" + capnp_type_name(type.asList().getElementType()) + ")";
-    case W::ENUM: return type.asEnum().getShortDisplayName().cStr();
-    case W::STRUCT: return type.asStruct().getShortDisplayName().cStr();
-    case W::INTERFACE: return type.asInterface().getShortDisplayName().cStr();
-    case W::ANY_POINTER: return "AnyPointer";
+    case W::VOID:
+      return "Void";
+    case W::BOOL:
+      return "Bool";
+    case W::INT8:
+      return "Int8";
+    case W::INT16:
+      return "Int16";
+    case W::INT32:
+      return "Int32";
+    case W::INT64:
+      return "Int64";
+    case W::UINT8:
+      return "UInt8";
+    case W::UINT16:
+      return "UInt16";
+    case W::UINT32:
+      return "UInt32";
+    case W::UINT64:
+      return "UInt64";
+    case W::FLOAT32:
+      return "Float32";
+    case W::FLOAT64:
+      return "Float64";
+    case W::TEXT:
+      return "Text";
+    case W::DATA:
+      return "Data";
+    case W::LIST:
+      return "List(" + capnp_type_name(type.asList().getElementType()) + ")";
+    case W::ENUM:
+      return type.asEnum().getShortDisplayName().cStr();
+    case W::STRUCT:
+      return type.asStruct().getShortDisplayName().cStr();
+    case W::INTERFACE:
+      return type.asInterface().getShortDisplayName().cStr();
+    case W::ANY_POINTER:
+      return "AnyPointer";
   }
   return "unknown";
 }

@@ -10,10 +10,10 @@
 namespace sgn::detail {
 
 struct SchemaField {
-  std::string name;      ///< "a"; "g.a" inside group or struct g; "l[].a" in a list l of structs
-  int ordinal = -1;      ///< the @N of the field; -1 for a group (it has none)
-  std::string type;      ///< "Float32", "List(Float32)", "Samples", "group"
-  bool in_union = false; ///< one of a union's members (at most one is set)
+  std::string name;       ///< "a"; "g.a" inside group or struct g; "l[].a" in a list l of structs
+  int ordinal = -1;       ///< the @N of the field; -1 for a group (it has none)
+  std::string type;       ///< "Float32", "List(Float32)", "Samples", "group"
+  bool in_union = false;  ///< one of a union's members (at most one is set)
 };
 
 /// Cap'n Proto's name of `type`: Bool, Int32, Text, List(Float32), a struct's or enum's name.

@@ -5,13 +5,13 @@
 //   sgn-launch --plugin-path build "sine-source frames=100 channels=4 ! level placement=process ! level-sink"
 
 #include <fmt/format.h>
-#include <sgn/element.hpp>
-#include <sgn/plugin.hpp>
-#include <sgn/registry.hpp>
 #include <sgn/schemas/samples.capnp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <sgn/element.hpp>
+#include <sgn/plugin.hpp>
+#include <sgn/registry.hpp>
 #include <vector>
 
 #include "level.capnp.h"  // generated from level.capnp by sgn_add_schemas
@@ -49,7 +49,8 @@ class LevelMeter final : public sgn::Transform<sgn::schema::Samples, Level> {
 class LevelSink final : public sgn::Sink<Level> {
  public:
   static sgn::ElementInfo describe() {
-    return {"level-sink", "fails if a channel's peak exceeds max-peak; logs the loudest frame at the end",
+    return {"level-sink",
+            "fails if a channel's peak exceeds max-peak; logs the loudest frame at the end",
             {sgn::property<double>("max-peak", 1e9, "largest peak allowed", 0, 1e9)}};
   }
   explicit LevelSink(const sgn::ElementArgs& args) : Sink(args), max_peak_(properties().get<double>("max-peak")) {}

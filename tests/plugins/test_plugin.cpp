@@ -10,14 +10,14 @@
 //   SGN_TEST_PLUGIN_THROWS          its registration throws
 
 #include <fmt/format.h>
-#include <sgn/element.hpp>
-#include <sgn/error.hpp>
-#include <sgn/plugin.hpp>
-#include <sgn/registry.hpp>
 #include <sgn/schemas/samples.capnp.h>
 
 #include <algorithm>
 #include <cmath>
+#include <sgn/element.hpp>
+#include <sgn/error.hpp>
+#include <sgn/plugin.hpp>
+#include <sgn/registry.hpp>
 
 #include "plugins/tally.capnp.h"
 
@@ -27,7 +27,8 @@ namespace sgn_test_plugin {
 class Tally final : public sgn::Transform<sgn::schema::Samples, sgntest::Tally> {
  public:
   static sgn::ElementInfo describe() {
-    return {"test-tally", "counts frames and samples (test plugin)",
+    return {"test-tally",
+            "counts frames and samples (test plugin)",
             {sgn::property<double>("scale", 1.0, "multiplies the peak", -1e6, 1e6)}};
   }
   explicit Tally(const sgn::ElementArgs& args) : Transform(args), scale_(properties().get<double>("scale")) {}

@@ -16,7 +16,6 @@
 
 #include <sgn/error.hpp>
 #include <sgn/registry.hpp>
-
 #include <string>
 #include <vector>
 
