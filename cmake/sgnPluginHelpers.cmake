@@ -9,11 +9,17 @@
 #   sgn_add_plugin(NAME SOURCES x.cpp ... [SCHEMAS a.capnp ...] [NO_INSTALL])
 #       a plugin library (lib<NAME>.so) that sgn-launch and sgn-inspect load; one of its
 #       sources defines SGN_PLUGIN(register_fn) (<sgn/plugin.hpp>). Installed into
-#       <prefix>/lib/sgn/plugins, the directory the installed sgn-launch searches,
-#       unless NO_INSTALL.
+#       <prefix>/${SGN_PLUGIN_INSTALL_DIR} (lib/sgn/plugins), the directory the installed
+#       sgn-launch searches, unless NO_INSTALL.
 #   sgn_enable_plugins(TARGET)
 #       for a program of one's own that loads plugins (sgn::load_plugins): it exports the
 #       engine's symbols, which plugins use from the program that loads them.
+
+# Where the installed sgn-launch looks for plugins, relative to its prefix (a plugin
+# installed with the same CMAKE_INSTALL_PREFIX as sgn is found without options).
+if(NOT DEFINED SGN_PLUGIN_INSTALL_DIR)
+  set(SGN_PLUGIN_INSTALL_DIR lib/sgn/plugins)
+endif()
 
 # Where sgn's schemas can be imported from ("/sgn/schemas/NAME.capnp").
 if(NOT DEFINED SGN_SCHEMA_IMPORT_DIR)
@@ -52,8 +58,7 @@ function(sgn_add_plugin name)
     sgn_add_schemas(${name} FILES ${arg_SCHEMAS})
   endif()
   if(NOT arg_NO_INSTALL)
-    include(GNUInstallDirs)
-    install(TARGETS ${name} LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}/sgn/plugins)
+    install(TARGETS ${name} LIBRARY DESTINATION ${SGN_PLUGIN_INSTALL_DIR})
   endif()
 endfunction()
 
