@@ -65,5 +65,60 @@ TEST_F(RegistryTest, SameTypeTwiceIsHarmlessAnotherTypeUnderTheSameNameIsNot) {
   EXPECT_TRUE(registry.at("test-count-source").make);  // the first registration stays
 }
 
+TEST_F(RegistryTest, KnowsTheStaticPadsOfSourcesTransformsAndSinksButNotOfWorkerElements) {
+  const ElementInfo& transform = registry.at("test-transform").info;
+  ASSERT_TRUE(transform.inputs && transform.outputs);
+  ASSERT_EQ(transform.inputs->size(), 1u);
+  EXPECT_EQ((*transform.inputs)[0].name, "in");
+  EXPECT_EQ((*transform.outputs)[0].type, schema_type<schema::Bytes>());
+  EXPECT_TRUE(registry.at("test-count-source").info.inputs->empty());
+  EXPECT_TRUE(registry.at("test-check-sink").info.outputs->empty());
+  EXPECT_FALSE(registry.at("test-counting-worker").info.inputs);  // its constructor chooses
+  EXPECT_TRUE(registry.at("test-counting-worker").info.placements.empty());
+}
+
+TEST_F(RegistryTest, AnInstanceThatDisagreesWithItsDeclaredShapeIsAnError) {
+  ElementInfo info = test::CountingWorker::describe();
+  info.type_name = "test-declared-worker";
+  info.placements = {Placement::Process};  // the instance says thread and process
+  registry.add(ElementType{info, [](const ElementArgs& args) -> std::unique_ptr<Element> {
+                             return std::make_unique<test::CountingWorker>(args);
+                           }});
+  try {
+    registry.make("test-declared-worker", "w", {});
+    FAIL() << "no Error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "element type 'test-declared-worker' declares placements process in its ElementInfo, but its "
+                           "instance 'w' has thread, process");
+  }
+}
+
+TEST_F(RegistryTest, MergesAnotherRegistryRecordingTheOriginAndRefusesATakenName) {
+  EXPECT_EQ(registry.origin("test-transform"), "");
+  Registry plugin;
+  plugin.add<test::CountingWorker>();
+  try {
+    registry.merge(std::move(plugin), "/p/a.so");
+    FAIL() << "no Error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "element type 'test-counting-worker' of plugin '/p/a.so' is already registered (built in)");
+  }
+  Registry fresh;
+  Registry other;
+  other.add<test::CountingWorker>();
+  fresh.merge(std::move(other), "/p/a.so");
+  EXPECT_EQ(fresh.origin("test-counting-worker"), "/p/a.so");
+  EXPECT_TRUE(fresh.make("test-counting-worker", "w", {}));
+  Registry again;
+  again.add<test::CountingWorker>();
+  try {
+    fresh.merge(std::move(again), "/p/b.so");
+    FAIL() << "no Error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(),
+                 "element type 'test-counting-worker' of plugin '/p/b.so' is already registered (by plugin '/p/a.so')");
+  }
+}
+
 }  // namespace
 }  // namespace sgn

@@ -5,6 +5,7 @@
 #include <sgn/logging.hpp>
 #include <sgn/parse_launch.hpp>
 #include <sgn/pipeline.hpp>
+#include <sgn/plugins.hpp>
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,6 +52,8 @@ options (anywhere; after '--' every word belongs to PIPELINE):
   -q, --quiet           print no progress and no statistics table (errors only)
   -v, --verbose         more log output (-v debug, -vv trace); --log-level LEVEL sets it
                         (trace, debug, info, warn, error, off; default: $SGN_LOG_LEVEL or info)
+      --plugin-path PATHS load element plugins from PATHS (colon-separated files or directories;
+                        also $SGN_PLUGIN_PATH and the installed plugin directory)
   -h, --help            this text
 
 exit codes:
@@ -166,6 +169,10 @@ std::string parse_options(int argc, char** argv, Options& o, bool& help) {
       const auto level = spdlog::level::from_str(*v);
       if (level == spdlog::level::off && *v != "off") return fmt::format("unknown log level '{}'", *v);
       o.log_level = level;
+    } else if (arg == "--plugin-path" || arg.starts_with("--plugin-path=")) {
+      // Loaded by the program before sgn::init (sgn::load_plugins), so its workers load them too.
+      if (arg == "--plugin-path" && !value(arg)) return "--plugin-path needs plugin files or directories";
+      if (!load_plugins_called()) return "--plugin-path: this program does not load plugins (sgn::load_plugins)";
     } else {
       return fmt::format("unknown option '{}'", arg);
     }

@@ -11,8 +11,13 @@
 namespace sgn::elements {
 
 ElementInfo FileSink::describe() {
-  return {"file-sink", "stores Samples frames in a file (Cap'n Proto stream of StoredFrame)",
-          {property<std::string>("location", "", "path of the file to write (replaced if it exists)")}};
+  ElementInfo info{"file-sink", "stores Samples frames in a file (Cap'n Proto stream of StoredFrame)",
+                   {property<std::string>("location", "", "path of the file to write (replaced if it exists)")}};
+  // Said here too: an instance needs a location, so sgn-inspect cannot make one to ask.
+  info.inputs = {{"in", schema_type<schema::Samples>()}};
+  info.outputs.emplace();
+  info.placements = {Placement::Thread, Placement::Process};
+  return info;
 }
 
 FileSink::FileSink(const ElementArgs& args)

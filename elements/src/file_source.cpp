@@ -15,9 +15,14 @@
 namespace sgn::elements {
 
 ElementInfo FileSource::describe() {
-  return {"file-source", "replays Samples frames stored by file-sink",
-          {property<std::string>("location", "", "path of the file to read"),
-           property<bool>("restamp", false, "timestamp frames when read instead of with the stored time")}};
+  ElementInfo info{"file-source", "replays Samples frames stored by file-sink",
+                   {property<std::string>("location", "", "path of the file to read"),
+                    property<bool>("restamp", false, "timestamp frames when read instead of with the stored time")}};
+  // Said here too: an instance needs a location, so sgn-inspect cannot make one to ask.
+  info.inputs.emplace();
+  info.outputs = {{"out", schema_type<schema::Samples>()}};
+  info.placements = {Placement::Thread, Placement::Process};
+  return info;
 }
 
 FileSource::FileSource(const ElementArgs& args)

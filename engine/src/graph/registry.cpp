@@ -10,6 +10,48 @@
 #include "sgn/error.hpp"
 
 namespace sgn {
+namespace {
+
+std::string pad_list(const std::vector<PadSpec>& pads) {
+  std::string out;
+  for (const auto& p : pads) out += fmt::format("{}{} ({})", out.empty() ? "" : ", ", p.name, p.type.name);
+  return out.empty() ? "none" : out;
+}
+
+std::string placement_list(const std::vector<Placement>& placements) {
+  std::string out;
+  for (auto p : placements) out += fmt::format("{}{}", out.empty() ? "" : ", ", to_string(p));
+  return out;
+}
+
+bool same_pads(const std::vector<PadSpec>& a, const std::vector<PadSpec>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const PadSpec& x, const PadSpec& y) { return x.name == y.name && x.type == y.type; });
+}
+
+/// An ElementInfo that declares pads or placements must say what its instances have.
+void check_declared_shape(const ElementInfo& info, const Element& element) {
+  const auto mismatch = [&](const char* what, const std::string& declared, const std::string& actual) {
+    return Error(fmt::format("element type '{}' declares {} {} in its ElementInfo, but its instance '{}' has {}",
+                             info.type_name, what, declared, element.name(), actual));
+  };
+  if (info.inputs && !same_pads(*info.inputs, element.inputs())) {
+    throw mismatch("input pads", pad_list(*info.inputs), pad_list(element.inputs()));
+  }
+  if (info.outputs && !same_pads(*info.outputs, element.outputs())) {
+    throw mismatch("output pads", pad_list(*info.outputs), pad_list(element.outputs()));
+  }
+  if (!info.placements.empty() && info.placements != element.placements()) {
+    throw mismatch("placements", placement_list(info.placements), placement_list(element.placements()));
+  }
+}
+
+std::string describe_origin(const std::string& origin) {
+  return origin.empty() ? std::string("the program") : fmt::format("plugin '{}'", origin);
+}
+
+}  // namespace
+
 Registry& Registry::add(ElementType type, std::type_index made_of) {
   const auto& reserved = reserved_property_names();
   for (const auto& spec : type.info.properties) {
@@ -23,7 +65,7 @@ Registry& Registry::add(ElementType type, std::type_index made_of) {
     throw Error(fmt::format("element type '{}' is already registered (by another type)", type.info.type_name));
   }
   std::string name = type.info.type_name;
-  types_.emplace(std::move(name), Entry{std::move(type), made_of});
+  types_.emplace(std::move(name), Entry{std::move(type), made_of, {}});
   return *this;
 }
 
@@ -49,7 +91,29 @@ std::unique_ptr<Element> Registry::make(std::string_view type_name, std::string 
                                         const PropertyMap& properties) const {
   const ElementType& type = at(type_name);
   Properties parsed = Properties::parse(name, type.info.type_name, type.info.properties, properties);
-  return type.make(ElementArgs{std::move(name), type.info.type_name, std::move(parsed)});
+  std::unique_ptr<Element> element = type.make(ElementArgs{std::move(name), type.info.type_name, std::move(parsed)});
+  check_declared_shape(type.info, *element);
+  return element;
+}
+
+const std::string& Registry::origin(std::string_view type_name) const {
+  at(type_name);  // the error for an unknown name
+  return types_.find(type_name)->second.origin;
+}
+
+Registry& Registry::merge(Registry&& other, const std::string& origin) {
+  for (const auto& [name, entry] : other.types_) {
+    if (auto it = types_.find(name); it != types_.end()) {
+      throw Error(fmt::format("element type '{}' of {} is already registered ({})", name, describe_origin(origin),
+                              it->second.origin.empty() ? "built in" : "by " + describe_origin(it->second.origin)));
+    }
+  }
+  for (auto& [name, entry] : other.types_) {
+    entry.origin = origin;
+    types_.emplace(name, std::move(entry));
+  }
+  other.types_.clear();
+  return *this;
 }
 
 std::string Registry::suggest(std::string_view unknown) const {
