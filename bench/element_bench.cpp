@@ -5,6 +5,7 @@
 //   elements/bytes-source/...  bytes-source fill=pattern (thread) -> null-sink, queue 4 (the frames'
 //                              buffers stay in cache, as in a paced pipeline) and 100 (the default)
 //   anchor/memset, anchor/memcpy   one buffer (two for memcpy) of the frame size, again and again
+//   elements/bytes-pattern-kernel  bytes-source's fill=pattern alone, the same way as memset
 //   elements/fir-*/...         samples frames (8 ch x 1024) -> fir -> stats-sink, all in the main
 //                              thread: multiply-adds per CPU second = per core (feeder included)
 //   anchor/fma-peak            multiply-adds/s of one core, registers only, at the CPU's vector width
@@ -182,6 +183,20 @@ void bm_bytes_source(benchmark::State& state) {
   }
 }
 
+/// bytes-source's fill alone (the kernel its produce() calls once a frame), on one frame-sized buffer like memset.
+void bm_pattern_kernel(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  std::vector<std::uint8_t> dst(size, 1);
+  std::uint8_t first = 0;
+  for (auto _ : state) {
+    sgn::elements::dsp::byte_ramp(dst.data(), size, ++first);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GB_per_s"] =
+      benchmark::Counter(static_cast<double>(size) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 void bm_memset(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));
   std::vector<std::byte> dst(size, std::byte{1});
@@ -308,7 +323,7 @@ void bm_readme_demo(benchmark::State& state, std::string launcher) {
     state.SkipWithError("SGN_BASELINE_LAUNCH is not set (the sgn-launch of the build to compare with)");
     return;
   }
-  const std::uint64_t frames = g_smoke ? 200 : 100000, few = frames / 10;
+  const std::uint64_t frames = g_smoke ? 200 : 40000, few = frames / 10;
   auto demo = [&](std::uint64_t n) {
     return spawn_timed({launcher, "-q", "sine-source", "rate=16384", "channels=8", "frames=" + std::to_string(n), "!",
                           "fir", "taps=64", "placement=process", "!", "scale", "gain=2", "!", "stats-sink"});
@@ -343,6 +358,7 @@ void register_element_benchmarks() {
       g_smoke ? std::vector<std::int64_t>{64 << 10} : std::vector<std::int64_t>{64 << 10, 1 << 20, 16 << 20};
   benchmark::RegisterBenchmark("anchor/fma-peak", guarded(bm_fma_peak))->Apply(manual);
   for (const std::int64_t size : sizes) {
+    benchmark::RegisterBenchmark("elements/bytes-pattern-kernel", bm_pattern_kernel)->ArgName("size")->Arg(size);
     benchmark::RegisterBenchmark("anchor/memset", bm_memset)->ArgName("size")->Arg(size);
     benchmark::RegisterBenchmark("anchor/memcpy", bm_memcpy_anchor)->ArgName("size")->Arg(size);
   }
