@@ -101,6 +101,8 @@ int startup_helper(const std::vector<std::string>& args);
 
 /// Registers the bench elements in `registry`.
 void register_bench_elements(sgn::Registry& registry);
+/// Registers the feeder of the element benchmarks (bench-samples-source).
+void register_element_bench_elements(sgn::Registry& registry);
 /// Frames that reached a bench-blocking-sink of this process (it is busy from then on).
 std::atomic<std::uint64_t>& blocking_sink_frames();
 

@@ -211,12 +211,137 @@ def svg_plot(transport, memcpy, sizes, path):
     open(path, "w").write("\n".join(out) + "\n")
 
 
+# ---- elements (bench/element_bench.cpp): each element against anchors of the same run
+
+def parse_elements(path):
+    """anchor/... and elements/... benchmarks by name (iteration suffixes dropped), medians if repeated."""
+    data = json.load(open(path))
+    chosen = {}
+    for b in data["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        if not (name.startswith("anchor/") or name.startswith("elements/")):
+            continue
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                chosen[name] = b
+        elif name not in chosen or chosen[name].get("run_type") != "aggregate":
+            chosen[name] = b
+    out = {}
+    for name, b in chosen.items():
+        key = re.sub(r"/(iterations:\d+|manual_time|real_time)", "", name)
+        out[key] = None if b.get("error_occurred") else b
+    return out
+
+
+def elements_section(el):
+    """Markdown lines of the "Elements" section, or [] if the run had no element benchmarks."""
+    if not el:
+        return []
+
+    def val(name, key):
+        b = el.get(name)
+        return None if b is None else b.get(key)
+
+    md = []
+    w = md.append
+    w("## Elements\n")
+    w("Each element against anchors measured in the same run. Pipeline rates are per CPU second of the "
+      "process (all its threads; for gst-launch and sgn-launch, the program and its children), so a machine "
+      "loaded by other work does not skew them, like the anchors' (Google Benchmark divides memset, memcpy "
+      "and the kernels by CPU time; the FMA peak is timed on the thread's CPU clock); wall-time rates are "
+      "in the second table. gst-launch and README's demo run N frames and fewer frames: the difference "
+      "leaves process start-up out.\n")
+    rows = []
+    peak = val("anchor/fma-peak", "GMAC_per_s")
+    gst = val("anchor/gst-audiotestsrc", "Msamples_per_s_cpu")
+    for noise, goal, label in ((0, 4, "noise=0"), (1, 2, "default noise=0.1")):
+        got = val(f"elements/sine-source/noise:{noise}", "Msamples_per_s_cpu")
+        r = ratio(got, gst)
+        rows.append((f"sine-source, 262144 samples a frame, {label}: Msamples/s vs GStreamer audiotestsrc wave=sine "
+                     f"(float32, same frame size)", f"≥ {goal}×",
+                     f"{fmt(got)} vs {fmt(gst)} = {fmt_ratio(r)}", at_least(r, goal)))
+    for size in sorted({int(m.group(1)) for k in el for m in [re.match(r"elements/bytes-pattern-kernel/size:(\d+)", k)] if m}):
+        memset = val(f"anchor/memset/size:{size}", "GB_per_s")
+        fill = val(f"elements/bytes-pattern-kernel/size:{size}", "GB_per_s")
+        r = ratio(fill, memset)
+        rows.append((f"bytes-source fill=pattern, {size_label(size)}: its fill (the kernel produce() calls) vs memset, "
+                     f"one buffer each", "≥ 50%",
+                     f"{fmt(fill)} vs {fmt(memset)} GB/s = {r * 100:.0f}%" if r else "–", at_least(r, 0.5)))
+        for queue in (4, 100):
+            p = val(f"elements/bytes-source/size:{size}/queue:{queue}/pattern:1", "GB_per_s_cpu")
+            n = val(f"elements/bytes-source/size:{size}/queue:{queue}/pattern:0", "GB_per_s_cpu")
+            r = ratio(p, memset)
+            rows.append((f"(same, whole pipeline bytes-source → null-sink, queue {queue}: GB per CPU second vs memset; "
+                         f"fill=none, the engine alone: {fmt(n)} GB/s)", "≥ 50%",
+                         f"{fmt(p)} vs {fmt(memset)} GB/s = {r * 100:.0f}%" if r else "–", at_least(r, 0.5)))
+    for taps in (64,):
+        got = val(f"elements/fir-direct/taps:{taps}", "GMAC_per_s_cpu")
+        r = ratio(got, peak)
+        rows.append((f"fir taps={taps}, 8 channels × 1024 samples, one core (source, fir, sink in main): "
+                     f"multiply-adds/s", "≥ 10 G",
+                     f"{fmt(got)} G ({r * 100:.0f}% of the FMA peak, {fmt(peak)} G)" if r else f"{fmt(got)} G",
+                     at_least(got, 10)))
+    for size in sorted({int(m.group(1)) for k in el for m in [re.match(r"elements/scale-kernel/size:(\d+)", k)] if m}):
+        got = val(f"elements/scale-kernel/size:{size}", "GB_per_s")
+        mc = val(f"anchor/memcpy/size:{size}", "GB_per_s")
+        r = ratio(got, mc)
+        rows.append((f"scale, {size_label(size)} of values: GB/s (read and written once, as memcpy) vs memcpy",
+                     "≥ 80%", f"{fmt(got)} vs {fmt(mc)} GB/s = {r * 100:.0f}%" if r else "–", at_least(r, 0.8)))
+    now = val("elements/readme-demo/this-build", "frames_per_s")
+    before = val("elements/readme-demo/baseline", "frames_per_s")
+    r = ratio(now, before)
+    cpu_now = val("elements/readme-demo/this-build", "cpu_us_per_frame")
+    cpu_before = val("elements/readme-demo/baseline", "cpu_us_per_frame")
+    rc = ratio(cpu_before, cpu_now)
+    rows.append(("README's demo (8 ch × 1024, fir taps=64 placement=process, scale, stats-sink): frames/s (wall) "
+                 "vs the build before this work", "≥ 4×",
+                 f"{fmt(now)} vs {fmt(before)} = {fmt_ratio(r)}"
+                 + (f" (CPU a frame, all processes: {fmt(cpu_now)} vs {fmt(cpu_before)} µs = {fmt_ratio(rc)} less)"
+                    if rc else ""), at_least(r, 4)))
+    w("| target | goal | measured | |")
+    w("| --- | --- | --- | --- |")
+    for what, goal, got, ok in rows:
+        mark = "info" if ok is None else "–" if ok == "–" else ("**met**" if ok else "**missed**")
+        w(f"| {what} | {goal} | {got} | {mark} |")
+    w("")
+    taps_measured = sorted({int(m.group(1)) for k in el for m in [re.match(r"elements/fir-direct/taps:(\d+)", k)] if m})
+    if taps_measured:
+        w("fir's two methods by tap count (8 channels × 1024 samples a frame, one core, Msamples per CPU second; "
+          "`method=auto` takes FFT overlap-save from `Fir::kFftFromTaps` = 256 taps):\n")
+        w("| taps | direct form | FFT overlap-save | faster |")
+        w("| --- | --- | --- | --- |")
+        for taps in taps_measured:
+            d = val(f"elements/fir-direct/taps:{taps}", "Msamples_per_s_cpu")
+            f = val(f"elements/fir-fft/taps:{taps}", "Msamples_per_s_cpu")
+            faster = "–" if d is None or f is None else ("FFT" if f > d else "direct")
+            w(f"| {taps} | {fmt(d)} | {fmt(f)} | {faster} |")
+        w("")
+    w("All element and anchor measurements of the run (`_cpu`: per CPU second; without: per wall second):\n")
+    w("| benchmark | measurements |")
+    w("| --- | --- |")
+    for name in sorted(el):
+        b = el[name]
+        if b is None:
+            w(f"| {name} | did not run |")
+            continue
+        keys = [k for k in ("Msamples_per_s", "Msamples_per_s_cpu", "frames_per_s", "frames_per_s_cpu", "GB_per_s",
+                            "GB_per_s_cpu", "GMAC_per_s", "GMAC_per_s_cpu", "cpu_us_per_frame") if k in b]
+        w(f"| {name} | " + ", ".join(f"{k} {fmt(b[k])}" for k in keys) + " |")
+    w("")
+    return md
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("json")
     ap.add_argument("--out-dir", default=os.path.dirname(os.path.abspath(__file__)))
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--elements-section", action="store_true",
+                    help="print only the Elements section (for a run of --benchmark_filter='anchor/|elements/')")
     a = ap.parse_args()
+    if a.elements_section:
+        print("\n".join(elements_section(parse_elements(a.json))))
+        return 0
     context, transport, memcpy, pipeline, idle, startup, errors = parse(a.json)
     sizes = sorted({k[3] for k in transport})
     md = []
@@ -406,6 +531,8 @@ def main():
               f"{death['death_to_run_threw_ms_max']:.2f} | {death['runs']:.0f} | "
               f"{'met' if death['death_to_run_threw_ms_max'] <= 100 else 'missed'} |")
         w("")
+
+    md.extend(elements_section(parse_elements(a.json)))
 
     if errors:
         w("## Benchmarks that did not run\n")

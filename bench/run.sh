@@ -9,6 +9,8 @@
 # BUILD_DIR (default build-bench) and JOBS (default 2) choose the build; REPETITIONS
 # (default 5) how often each benchmark runs (RESULTS.md shows medians: on a shared VM single
 # runs of the wake-up heavy transports swing 2-4x).
+# SGN_BASELINE_LAUNCH=/path/to/sgn-launch of another build runs README's demo with it too, for the
+# elements' "demo vs before" ratio (a path outside /tmp: the benchmarks run with a private /tmp).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-$root/build-bench}

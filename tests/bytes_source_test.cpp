@@ -48,6 +48,16 @@ TEST(BytesSource, PatternFillSetsEveryByte) {
   }
 }
 
+TEST(BytesSource, PatternFillOfLargeFramesWrapsEvery256Bytes) {
+  const auto frames = produce({{"frames", "2"}, {"size", "70001"}, {"fill", "pattern"}});
+  ASSERT_EQ(frames.size(), 2u);
+  for (std::size_t k = 0; k < 2; ++k) {
+    auto data = frames[k].read<schema::Bytes>()->getData();
+    ASSERT_EQ(data.size(), 70001u);
+    for (std::size_t i = 0; i < data.size(); ++i) ASSERT_EQ(data[i], static_cast<capnp::byte>(k + i)) << k << "/" << i;
+  }
+}
+
 TEST(BytesSource, BadPropertiesNameElementPropertyAndValue) {
   const std::string fill = test::property_error("bytes-source", {{"fill", "random"}}, "bench");
   EXPECT_NE(fill.find("'bench'"), std::string::npos) << fill;

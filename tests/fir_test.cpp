@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <sgn/elements/fir.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <random>
@@ -112,7 +113,89 @@ TEST(Fir, AChannelCountChangeFailsNamingTheElement) {
   }
 }
 
+/// The direct form in double precision: y[i] = sum_j h[j] x[i - j], per channel, from zero state.
+std::vector<double> reference(const std::vector<float>& h, const std::vector<float>& x, std::size_t channels) {
+  std::vector<double> y(x.size(), 0.0);
+  const std::size_t n = x.size() / channels;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t c = 0; c < channels; ++c) {
+      double acc = 0;
+      for (std::size_t j = 0; j < h.size() && j <= i; ++j) acc += double(h[j]) * x[(i - j) * channels + c];
+      y[i * channels + c] = acc;
+    }
+  }
+  return y;
+}
+
+/// `values` cut into frames of the given instant counts, cycling through them.
+std::vector<std::vector<float>> cut(const std::vector<float>& values, std::size_t channels,
+                                    const std::vector<std::size_t>& instants) {
+  std::vector<std::vector<float>> frames;
+  for (std::size_t at = 0, k = 0; at < values.size(); ++k) {
+    const std::size_t len = std::min(values.size() - at, instants[k % instants.size()] * channels);
+    frames.emplace_back(values.begin() + static_cast<std::ptrdiff_t>(at),
+                        values.begin() + static_cast<std::ptrdiff_t>(at + len));
+    at += len;
+  }
+  return frames;
+}
+
+double max_error(const std::vector<float>& got, const std::vector<double>& want) {
+  EXPECT_EQ(got.size(), want.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < std::min(got.size(), want.size()); ++i) worst = std::max(worst, std::abs(got[i] - want[i]));
+  return worst;
+}
+
+// Both methods against the double-precision direct form, over frames of odd sizes (shorter and
+// longer than the filter, not multiples of the SIMD width), several channels, tap counts around
+// the vector blocks and around the switch-over to FFT.
+TEST(Fir, BothMethodsEqualTheDirectFormAcrossFramesAndChannels) {
+  const std::size_t fft_from = elements::Fir::kFftFromTaps;
+  for (const std::size_t taps : {std::size_t{1}, std::size_t{7}, std::size_t{64}, std::size_t{65}, fft_from - 1,
+                                 fft_from, fft_from + 1, std::size_t{1000}}) {
+    for (const std::uint32_t channels : {1u, 3u, 8u}) {
+      const auto h = elements::Fir::design_lowpass(taps, 0.2);
+      const auto x = noise(1500 * channels, static_cast<unsigned>(taps * 10 + channels));
+      const auto want = reference(h, x, channels);
+      const auto frames = cut(x, channels, {700, 5, 333, 64, 398});
+      for (const std::string method : {"direct", "fft"}) {
+        const auto got = filter({{"taps", std::to_string(taps)}, {"cutoff", "0.2"}, {"method", method}}, frames,
+                                channels);
+        // Inputs in [-1, 1] and taps summing to 1: float rounding stays far below 1e-5.
+        EXPECT_LT(max_error(got, want), 1e-5) << method << ", " << taps << " taps, " << channels << " channels";
+      }
+    }
+  }
+}
+
+TEST(Fir, AutoPicksTheDirectFormBelowTheSwitchOverAndFftFromIt) {
+  const std::size_t fft_from = elements::Fir::kFftFromTaps;
+  const auto x = noise(2 * 900, 5);
+  const auto frames = cut(x, 2, {900});
+  for (const std::size_t taps : {fft_from - 1, fft_from}) {
+    const PropertyMap props{{"taps", std::to_string(taps)}};
+    PropertyMap direct = props, fft = props;
+    direct["method"] = "direct";
+    fft["method"] = "fft";
+    const auto automatic = filter(props, frames, 2);
+    EXPECT_EQ(automatic, filter(taps < fft_from ? direct : fft, frames, 2)) << taps << " taps";
+  }
+}
+
+TEST(Fir, FftStateCarriesAcrossFramesInEveryPlacement) {
+  const PropertyMap props{{"taps", "300"}, {"method", "fft"}};
+  const auto x = noise(4 * 2000, 9);
+  const auto want = reference(elements::Fir::design_lowpass(300, 0.25), x, 4);
+  EXPECT_LT(max_error(filter(props, cut(x, 4, {2000}), 4), want), 1e-5);
+  EXPECT_LT(max_error(filter(props, cut(x, 4, {17, 1024, 299}), 4, Placement::Thread), want), 1e-5);
+}
+
 TEST(Fir, BadPropertiesNameElementPropertyAndValue) {
+  const std::string method = test::property_error("fir", {{"method", "iir"}}, "lowpass");
+  EXPECT_NE(method.find("'lowpass'"), std::string::npos) << method;
+  EXPECT_NE(method.find("method"), std::string::npos) << method;
+  EXPECT_NE(method.find("iir"), std::string::npos) << method;
   for (const auto& [property, value] : std::vector<std::pair<std::string, std::string>>{
            {"taps", "0"}, {"taps", "5000"}, {"cutoff", "0.6"}, {"cutoff", "0"}}) {
     const std::string message = test::property_error("fir", {{property, value}}, "lowpass");

@@ -35,6 +35,17 @@ TEST(Scale, DefaultGainIsIdentity) {
   EXPECT_EQ(test::values_of(h.output().at(0)), (std::vector<float>{1.5f, -3}));
 }
 
+TEST(Scale, LongFramesAreScaledToTheLastValue) {
+  std::vector<float> in(1003);
+  for (std::size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i) * 0.25f - 100;
+  ScaleHarness h("scale", {{"gain", "3"}});
+  h.push(test::samples_frame(in, 1));
+  h.run();
+  const auto out = test::values_of(h.output().at(0));
+  ASSERT_EQ(out.size(), in.size());
+  for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], in[i] * 3.0f) << i;
+}
+
 TEST(Scale, MalformedFramesFail) {
   ScaleHarness h("scale");
   h.push(test::samples_frame({1, 2, 3}, 2));

@@ -28,6 +28,7 @@ PACKAGES=(
   libgtest-dev googletest libbenchmark-dev
   iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev
   python3 procps util-linux
+  libfftw3-dev
 )
 
 log() { printf '[setup] %s\n' "$*"; }

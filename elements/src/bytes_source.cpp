@@ -5,6 +5,7 @@
 
 #include "detail/limits.hpp"
 #include "detail/property_error.hpp"
+#include "dsp/kernels.hpp"
 
 namespace sgn::elements {
 namespace {
@@ -44,7 +45,7 @@ Flow BytesSource::produce(schema::Bytes::Builder out, Context&) {
       std::memcpy(data.begin(), &index, std::min(size_, sizeof index));
       break;
     case Fill::Pattern:
-      for (std::size_t i = 0; i < size_; ++i) data[i] = static_cast<capnp::byte>(index + i);
+      dsp::byte_ramp(data.begin(), size_, static_cast<std::uint8_t>(index));
       break;
   }
   return Flow::Ok;

@@ -1,6 +1,7 @@
 #include "sgn/elements/scale.hpp"
 
 #include "detail/samples_data.hpp"
+#include "dsp/kernels.hpp"
 
 namespace sgn::elements {
 
@@ -22,7 +23,7 @@ Flow Scale::process(schema::Samples::Reader in, schema::Samples::Builder out, Co
   out.setChannelCount(in.getChannelCount());
   std::span<const float> src = detail::floats(in.getData());
   std::span<float> dst = detail::floats(out.initData(static_cast<capnp::uint>(src.size())));
-  for (std::size_t i = 0; i < src.size(); ++i) dst[i] = src[i] * gain_;
+  dsp::scale(src.data(), dst.data(), src.size(), gain_);
   return Flow::Ok;
 }
 

@@ -9,6 +9,7 @@
 #include "detail/limits.hpp"
 #include "detail/property_error.hpp"
 #include "detail/samples_data.hpp"
+#include "dsp/kernels.hpp"
 
 namespace sgn::elements {
 namespace {
@@ -19,41 +20,28 @@ constexpr std::int64_t kMaxValues = detail::kMaxFrameDataBytes / static_cast<std
 constexpr double kMaxStreamNs = 0x1p62;
 
 double stream_ns(double samples, double rate) { return samples * 1e9 / rate; }
+
+// Instants per block: each block's phase is computed afresh from the sample index, so no
+// error accumulates from block to block; within a block the sine is the block's start
+// rotated by a table of angles (two multiply-adds a value, no trig call).
+constexpr std::size_t kBlock = 256;
+
+/// frac(n * cycles_per_sample), to about one double ulp whatever n: each product's rounding
+/// error is recovered with an FMA, and n is split so that both halves are exact doubles.
+double turns_at(std::uint64_t n, double cycles_per_sample) {
+  auto part = [cycles_per_sample](double m) {
+    const double p = m * cycles_per_sample;
+    return (p - std::floor(p)) + std::fma(m, cycles_per_sample, -p);
+  };
+  const double t = part(static_cast<double>(n >> 32) * 0x1p32) + part(static_cast<double>(n & 0xffffffffu));
+  return t - std::floor(t);
+}
 }  // namespace
 
-/// Standard normal values: splitmix64 bits through Marsaglia's polar method. Several times
-/// cheaper than std::normal_distribution over std::mt19937_64, and the same on every platform.
-class SineSource::Noise {
+/// Standard normal values (vectorised xoshiro128** and Box-Muller: see dsp/kernels.hpp).
+class SineSource::Noise : public dsp::NormalGenerator {
  public:
-  explicit Noise(std::uint64_t seed) : state_(seed) {}
-  float next() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
-    }
-    double u = 0, v = 0, s = 0;
-    do {
-      u = uniform();
-      v = uniform();
-      s = u * u + v * v;
-    } while (s >= 1 || s == 0);
-    const double m = std::sqrt(-2 * std::log(s) / s);
-    spare_ = static_cast<float>(v * m);
-    has_spare_ = true;
-    return static_cast<float>(u * m);
-  }
-
- private:
-  double uniform() {  // [-1, 1)
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111eb;
-    z ^= z >> 31;
-    return static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0;
-  }
-  std::uint64_t state_;
-  float spare_ = 0;
-  bool has_spare_ = false;
+  using NormalGenerator::NormalGenerator;
 };
 
 ElementInfo SineSource::describe() {
@@ -98,12 +86,20 @@ SineSource::SineSource(const ElementArgs& args)
         args, fmt::format("frames * samples / rate = {} s of stream time exceeds {} s (timestamps are 64-bit "
                           "nanoseconds)", last_ns / 1e9, kMaxStreamNs / 1e9));
   }
-  // sin(a + p) = sin a cos p + cos a sin p: two trig calls per instant, not one per channel.
+  // Channel c is the sine at phase a + p_c: its block start is (sin a, cos a) rotated by p_c.
   for (std::size_t c = 0; c < channels_; ++c) {
     const double p = 2 * std::numbers::pi * static_cast<double>(c) / static_cast<double>(channels_);
-    cos_phase_.push_back(amplitude_ * std::cos(p));
-    sin_phase_.push_back(amplitude_ * std::sin(p));
+    cos_phase_.push_back(std::cos(p));
+    sin_phase_.push_back(std::sin(p));
   }
+  const double cycles_per_sample = frequency_ / rate_;
+  for (std::size_t k = 0; k < kBlock; ++k) {
+    const double angle = 2 * std::numbers::pi * turns_at(k, cycles_per_sample);
+    block_cos_.push_back(std::cos(angle));
+    block_sin_.push_back(std::sin(angle));
+  }
+  start_sin_.resize(channels_);
+  start_cos_.resize(channels_);
 }
 
 SineSource::~SineSource() = default;
@@ -134,18 +130,19 @@ Flow SineSource::produce(schema::Samples::Builder out, Context&) {
   std::span<float> data = detail::floats(out.initData(static_cast<capnp::uint>(channels_ * samples_)));
 
   const double cycles_per_sample = frequency_ / rate_;
-  for (std::size_t i = 0; i < samples_; ++i) {
-    const double cycles = static_cast<double>(first + i) * cycles_per_sample;
-    const double a = 2 * std::numbers::pi * (cycles - std::floor(cycles));
-    const double sin_a = std::sin(a), cos_a = std::cos(a);
-    float* row = data.data() + i * channels_;
+  const auto sigma = static_cast<float>(noise_);
+  for (std::size_t done = 0; done < samples_; done += kBlock) {
+    const std::size_t len = std::min(kBlock, samples_ - done);
+    const double a = 2 * std::numbers::pi * turns_at(first + done, cycles_per_sample);
+    const double sin_a = amplitude_ * std::sin(a), cos_a = amplitude_ * std::cos(a);
     for (std::size_t c = 0; c < channels_; ++c) {
-      row[c] = static_cast<float>(sin_a * cos_phase_[c] + cos_a * sin_phase_[c]);
+      start_sin_[c] = sin_a * cos_phase_[c] + cos_a * sin_phase_[c];
+      start_cos_[c] = cos_a * cos_phase_[c] - sin_a * sin_phase_[c];
     }
-  }
-  if (noise_ > 0) {
-    const auto sigma = static_cast<float>(noise_);
-    for (float& v : data) v += sigma * gauss_->next();
+    float* block = data.data() + done * channels_;
+    dsp::rotate_block(block, len, channels_, start_sin_.data(), start_cos_.data(), block_cos_.data(),
+                      block_sin_.data());
+    if (sigma > 0) gauss_->add_scaled(block, len * channels_, sigma);  // while the block is in L1
   }
   ++produced_;
   return Flow::Ok;

@@ -14,6 +14,8 @@ class Scale final : public Transform<schema::Samples, schema::Samples> {
   explicit Scale(const ElementArgs& args);
 
   std::size_t max_output_bytes(schema::Samples::Reader in) const override;
+  /// Every field and value is written: the engine need not zero the frame first.
+  bool overwrites_output() const override { return true; }
   Flow process(schema::Samples::Reader in, schema::Samples::Builder out, Context& ctx) override;
 
  private:
