@@ -91,6 +91,12 @@ void describe(const Registry& registry, const std::string& type) {
 
 int inspect_main(int argc, char** argv, const Registry& registry) {
   const std::string_view first = argc > 1 ? argv[1] : "";
+  if (argc == 2 && first == "--version") {
+    std::string_view program = argv[0] ? argv[0] : "sgn-inspect";
+    if (const auto slash = program.rfind('/'); slash != std::string_view::npos) program.remove_prefix(slash + 1);
+    fmt::print("{} (sgn) {}\n", program, SGN_VERSION);
+    return kLaunchOk;
+  }
   if (argc > 2 || first == "-h" || first == "--help") {
     fmt::print(argc > 2 ? stderr : stdout,
                "usage: sgn-inspect [NAME]\n  without NAME: every element type with its description\n"
