@@ -1,10 +1,10 @@
 // sgn::launch_main: the sgn-launch command line (see launch.hpp and the README).
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sgn/error.hpp>
 #include <sgn/logging.hpp>
 #include <sgn/parse_launch.hpp>
-#include <fcntl.h>
 #include <sgn/pipeline.hpp>
 #include <unistd.h>
 
