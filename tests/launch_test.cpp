@@ -366,6 +366,13 @@ TEST_F(LaunchTest, QuietProcessModePrintsNothing) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err, "");
+  // Pool pressure: the small preset's 16 KiB pool has 16 chunks for three links.
+  Result pressure = run({kLaunch, "-q", "--roudi-preset", "small",
+                         "sine-source name=s frames=300 ! fir placement=process ! stats-sink placement=process  "
+                         "s. ! scale placement=process ! stats-sink placement=process  s. ! fir ! stats-sink"});
+  EXPECT_EQ(pressure.exit_code, 0) << pressure.err;
+  EXPECT_EQ(pressure.out, "");
+  EXPECT_EQ(pressure.err, "");
   Result off = run({kLaunch, "--log-level", "off", "sine-source frames=40 ! fir placement=process ! stats-sink"});
   EXPECT_EQ(off.exit_code, 0) << off.err;
   EXPECT_EQ(off.err, "");
