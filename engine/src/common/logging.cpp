@@ -13,15 +13,16 @@
 namespace sgn {
 namespace {
 
-// Serialises every log line and whatever else shares the terminal with them.
+// Serialises every log line and whatever else shares the terminal with them. Never
+// destroyed (as the sink): exit handlers may still log after static destructors ran.
 std::mutex& output_mutex() {
-  static std::mutex mutex;
-  return mutex;
+  static auto* mutex = new std::mutex;
+  return *mutex;
 }
 
 std::function<void()>& before_line_hook() {
-  static std::function<void()> hook;
-  return hook;
+  static auto* hook = new std::function<void()>;
+  return *hook;
 }
 
 // Standard error (in colour on a terminal), after the hook that clears a progress line.
@@ -44,12 +45,12 @@ class ClearingSink final : public spdlog::sinks::sink {
 };
 
 std::shared_ptr<ClearingSink> shared_sink() {
-  static auto sink = [] {
-    auto made = std::make_shared<ClearingSink>();
-    made->set_pattern("[%H:%M:%S.%e] [%n] [%^%l%$] %v");
+  static auto* sink = [] {
+    auto* made = new std::shared_ptr<ClearingSink>(std::make_shared<ClearingSink>());
+    (*made)->set_pattern("[%H:%M:%S.%e] [%n] [%^%l%$] %v");
     return made;
   }();
-  return sink;
+  return *sink;
 }
 
 spdlog::level::level_enum level_from_env(std::atomic<bool>& invalid) {
