@@ -46,6 +46,11 @@ class LaunchTest : public ::testing::Test {
   /// Waits for the child; kills it (and fails) after `limit`.
   Result finish(const Child& child, std::chrono::seconds limit = 60s) { return runner_.finish(child, limit); }
   Result run(std::vector<std::string> args) { return finish(start(std::move(args))); }
+  Result run_with_env(std::vector<std::string> args, std::vector<std::string> env) {
+    sgn::test::StartOptions options;
+    options.env = std::move(env);
+    return runner_.finish(runner_.start(std::move(args), options), 60s);
+  }
 
   /// Ctrl+C once, once frames reached the file-sink writing `flowing`: sources end with
   /// EOS, everything drains, exit 130.
@@ -61,6 +66,8 @@ class LaunchTest : public ::testing::Test {
     Result r = finish(child);
     EXPECT_EQ(r.exit_code, 130) << r.out << r.err;
     EXPECT_NE(r.out.find("Interrupted"), std::string::npos) << r.out;
+    // Acknowledged while it drains, before the table.
+    EXPECT_LT(r.out.find("Interrupt: draining; Ctrl+C again to stop"), r.out.find("Interrupted:")) << r.out;
     const std::string text = read_all(json);
     EXPECT_EQ(json_top(text, "exit_code"), "130") << text;
     EXPECT_EQ(json_top(text, "interrupted"), "true") << text;
@@ -81,6 +88,23 @@ class LaunchTest : public ::testing::Test {
 const std::string kLaunch = SGN_LAUNCH_PATH;
 const std::string kInspect = SGN_INSPECT_PATH;
 const std::string kClipLaunch = SGN_CLIP_LAUNCH_PATH;
+const std::string kFaultyLaunch = SGN_FAULTY_LAUNCH_PATH;
+
+/// The lines of `text` that start with "ERROR:".
+std::vector<std::string> error_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("ERROR:", 0) == 0) out.push_back(line);
+  }
+  return out;
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
 
 TEST_F(LaunchTest, ProcessModePipelineExitsZeroAndWritesJson) {
   const fs::path json = dir_ / "stats.json";
@@ -135,7 +159,7 @@ TEST_F(LaunchTest, PipelineErrorExitsOneNamingElementPlacementAndPid) {
   EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(ERROR: element file-source0 \(process, pid \d+\): .*)")))
       << r.err;
   EXPECT_NE(r.err.find("cannot open '/nonexistent/x'"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("caused by:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(open): No such file or directory"), std::string::npos) << r.err;  // the call, errno's text
   const std::string text = read_all(json);
   EXPECT_EQ(json_top(text, "exit_code"), "1") << text;
   EXPECT_NE(text.find("\"element\": \"file-source0\""), std::string::npos) << text;
@@ -271,6 +295,212 @@ TEST_F(LaunchTest, InspectShowsARangeForEveryNumericProperty) {
     }
   }
   EXPECT_GE(numeric, 14u) << "the built-in elements declare fewer numeric properties than expected";
+}
+
+// An element's constructor that throws anything (not only sgn::Error) is an error naming
+// the element, its placement and pid once: exit 1, no terminate(); a property value the
+// constructor refuses is the user's mistake: exit 2.
+TEST_F(LaunchTest, ConstructorExceptionsNameTheElementAndExitOne) {
+  struct Case {
+    std::string fail, placement, says;
+  };
+  for (const Case& c : {Case{"constructor-invalid-argument", "main", "std::invalid_argument: no good value for 'fail'"},
+                        Case{"constructor-invalid-argument", "process", "std::invalid_argument"},
+                        Case{"constructor-bad-variant", "thread", "std::bad_variant_access"}}) {
+    const fs::path json = dir_ / "stats.json";
+    Result r = run({kFaultyLaunch, "--json", json,
+                    "sine-source frames=3 ! faulty fail=" + c.fail + " placement=" + c.placement + " ! stats-sink"});
+    EXPECT_EQ(r.exit_code, 1) << c.fail << ": " << r.err;
+    const auto errors = error_lines(r.err);
+    ASSERT_EQ(errors.size(), 1u) << r.err;
+    EXPECT_TRUE(std::regex_search(
+        errors[0], std::regex("^ERROR: element faulty0 \\(" + c.placement + ", pid [0-9]+\\): its constructor threw ")))
+        << errors[0];
+    EXPECT_NE(errors[0].find(c.says), std::string::npos) << errors[0];
+    EXPECT_EQ(count_of(errors[0], "faulty0"), 1u) << errors[0];
+    const std::string text = read_all(json);
+    EXPECT_EQ(json_top(text, "exit_code"), "1") << text;
+    EXPECT_NE(text.find(R"("element": "faulty0", "placement": ")" + c.placement + "\""), std::string::npos) << text;
+  }
+  Result property = run({kFaultyLaunch, "sine-source frames=3 ! faulty fail=constructor-property ! stats-sink"});
+  EXPECT_EQ(property.exit_code, 2) << property.err;
+  EXPECT_NE(property.err.find("property 'gain' = 1 does not suit"), std::string::npos) << property.err;
+}
+
+// start(), process() and finish() throwing: exit 1, the headline names the element once.
+TEST_F(LaunchTest, HookExceptionsNameTheElementOnce) {
+  for (const std::string placement : {"main", "thread", "process"}) {
+    for (const std::string hook : {"start", "process", "finish"}) {
+      Result r = run({kFaultyLaunch, "-q", "sine-source frames=3 ! faulty fail=" + hook + " placement=" + placement +
+                                             " ! stats-sink"});
+      EXPECT_EQ(r.exit_code, 1) << hook << " in " << placement << ": " << r.err;
+      const auto errors = error_lines(r.err);
+      ASSERT_EQ(errors.size(), 1u) << r.err;
+      EXPECT_TRUE(std::regex_search(errors[0], std::regex("^ERROR: element faulty0 \\(" + placement + ", pid [0-9]+\\)")))
+          << errors[0];
+      EXPECT_EQ(count_of(errors[0], "faulty0"), 1u) << errors[0];
+      const std::string says = hook == "start" ? "cannot start" : hook == "finish" ? "cannot finish" : "sample out of range";
+      EXPECT_NE(errors[0].find(says), std::string::npos) << errors[0];
+    }
+  }
+}
+
+// The message of a failed write survives in the headline, with the call and errno's text.
+TEST_F(LaunchTest, AFailedWriteKeepsItsMessage) {
+  Result r = run({kLaunch, "-q", "sine-source frames=3 ! file-sink location=/dev/full placement=thread"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const auto errors = error_lines(r.err);
+  ASSERT_EQ(errors.size(), 1u) << r.err;
+  EXPECT_TRUE(std::regex_search(errors[0], std::regex(R"(^ERROR: element file-sink0 \(thread, pid \d+\), pad 'in', frame 0: )")))
+      << errors[0];
+  EXPECT_NE(errors[0].find("writing '/dev/full'"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("writev"), std::string::npos) << errors[0];
+  EXPECT_NE(errors[0].find("No space left on device"), std::string::npos) << errors[0];
+  EXPECT_EQ(count_of(errors[0], "file-sink0"), 1u) << errors[0];
+}
+
+// -q: nothing but errors, iceoryx's and RouDi's output included, with worker processes.
+TEST_F(LaunchTest, QuietProcessModePrintsNothing) {
+  Result r = run({kLaunch, "-q", "sine-source frames=40 ! fir placement=process ! scale placement=process ! "
+                                 "stats-sink placement=process"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "");
+  // Pool pressure: the small preset's 16 KiB pool has 16 chunks for three links.
+  Result pressure = run({kLaunch, "-q", "--roudi-preset", "small",
+                         "sine-source name=s frames=300 ! fir placement=process ! stats-sink placement=process  "
+                         "s. ! scale placement=process ! stats-sink placement=process  s. ! fir ! stats-sink"});
+  EXPECT_EQ(pressure.exit_code, 0) << pressure.err;
+  EXPECT_EQ(pressure.out, "");
+  EXPECT_EQ(pressure.err, "");
+  Result off = run({kLaunch, "--log-level", "off", "sine-source frames=40 ! fir placement=process ! stats-sink"});
+  EXPECT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.err, "");
+}
+
+// -v shows what happens: RouDi, elements starting and ending, link windows.
+TEST_F(LaunchTest, VerboseShowsRouDiElementsAndLinks) {
+  Result r = run({kLaunch, "-v", "sine-source frames=4 ! fir placement=process ! stats-sink"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  for (const std::string text : {"started RouDi", "[sgn.fir0] [debug] starting (process, pid",
+                                 "[sgn.stats-sink0] [debug] ending: 4 frame(s) in", "frame(s) of"}) {
+    EXPECT_NE(r.err.find(text), std::string::npos) << text << " in: " << r.err;
+  }
+}
+
+// SGN_LOG_LEVEL in any case; an invalid one is warned about and info is used.
+TEST_F(LaunchTest, LogLevelFromTheEnvironment) {
+  const std::string line = "sine-source frames=4 ! stats-sink";
+  Result upper = run_with_env({kLaunch, "-t", line}, {"SGN_LOG_LEVEL=DEBUG"});
+  EXPECT_EQ(upper.exit_code, 0);
+  EXPECT_NE(upper.err.find("[debug] starting (thread"), std::string::npos) << upper.err;
+  Result bogus = run_with_env({kLaunch, "-t", line}, {"SGN_LOG_LEVEL=loud"});
+  EXPECT_EQ(bogus.exit_code, 0);
+  EXPECT_NE(bogus.err.find("SGN_LOG_LEVEL='loud' is not a log level"), std::string::npos) << bogus.err;
+  EXPECT_NE(bogus.err.find("[info] 4 frames"), std::string::npos) << bogus.err;  // stats-sink's line: info
+  EXPECT_EQ(run({kLaunch, "--log-level", "WARN", "-t", line}).exit_code, 0);
+  EXPECT_EQ(run({kLaunch, "--log-level", "loud", "-t", line}).exit_code, 2);
+}
+
+// --json on failure keeps every element's statistics; versioned format; a source's
+// latency is null.
+TEST_F(LaunchTest, JsonOnFailureKeepsElementStats) {
+  const fs::path json = dir_ / "stats.json";
+  Result r = run({kFaultyLaunch, "-q", "--json", json,
+                  "sine-source frames=20 ! faulty fail=finish placement=thread ! stats-sink"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  const std::string text = read_all(json);
+  EXPECT_EQ(json_top(text, "format"), "\"sgn-launch-stats\"") << text;
+  EXPECT_EQ(json_top(text, "version"), "1") << text;
+  EXPECT_EQ(json_top(text, "exit_code"), "1") << text;
+  auto elements = json_elements(text);
+  ASSERT_EQ(elements.size(), 3u) << text;
+  EXPECT_EQ(elements["sine-source0"]["frames_out"], "20") << text;
+  EXPECT_EQ(elements["faulty0"]["frames_in"], "20") << text;
+  EXPECT_NE(text.find(R"("latency_p50_us": null, "latency_p99_us": null)"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"error\": {\"element\": \"faulty0\""), std::string::npos) << text;
+}
+
+// An unwritable --json or --dot path is refused before anything runs.
+TEST_F(LaunchTest, UnwritableOutputPathExitsTwoBeforeRunning) {
+  const fs::path written = dir_ / "written";
+  for (const std::string option : {"--json", "--dot"}) {
+    Result r = run({kLaunch, option, (dir_ / "missing" / "x").string(),
+                    "sine-source frames=3 ! file-sink location=" + written.string()});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(option + " '"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("No such file or directory"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(written)) << "the pipeline ran";
+  }
+}
+
+// '-' for --dot or --json moves the human output to stderr; both on stdout is refused.
+TEST_F(LaunchTest, MachineOutputOwnsStandardOutput) {
+  Result dot = run({kLaunch, "--dot", "-", "sine-source frames=3 ! stats-sink"});
+  EXPECT_EQ(dot.exit_code, 0) << dot.err;
+  EXPECT_EQ(dot.out.rfind("digraph pipeline {", 0), 0u) << dot.out;
+  EXPECT_EQ(dot.out.find("Execution ended"), std::string::npos) << dot.out;
+  EXPECT_NE(dot.err.find("Execution ended"), std::string::npos) << dot.err;
+  Result both = run({kLaunch, "--dot", "-", "--json", "-", "sine-source frames=3 ! stats-sink"});
+  EXPECT_EQ(both.exit_code, 2);
+  EXPECT_EQ(both.out, "");
+  EXPECT_NE(both.err.find("cannot both write to standard output"), std::string::npos) << both.err;
+}
+
+// Control bytes from the description are shown escaped, never sent to the terminal.
+TEST_F(LaunchTest, ParseErrorsEscapeControlBytes) {
+  Result r = run({kLaunch, "sine-source ! fi\x1b[31mr\r ! stats-sink"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.find('\x1b'), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find('\r'), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(R"(fi\x1b[31mr\x0d)"), std::string::npos) << r.err;
+}
+
+TEST_F(LaunchTest, VersionOfBothTools) {
+  for (const std::string& tool : {kLaunch, kInspect}) {
+    Result r = run({tool, "--version"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_TRUE(std::regex_match(r.out, std::regex(R"(sgn-(launch|inspect) \(sgn\) [0-9]+\.[0-9]+\.[0-9]+\n)"))) << r.out;
+  }
+}
+
+// What the bash completion asks: element types and a type's properties, plugin
+// elements included (they are in the launcher's registry).
+TEST_F(LaunchTest, CompletionWords) {
+  Result types = run({kFaultyLaunch, "--complete", "types"});
+  EXPECT_EQ(types.exit_code, 0);
+  EXPECT_NE(types.out.find("\nfaulty\n"), std::string::npos) << types.out;
+  EXPECT_NE(types.out.find("\nfir\n"), std::string::npos) << types.out;
+  Result fir = run({kLaunch, "--complete", "properties", "fir"});
+  EXPECT_EQ(fir.exit_code, 0);
+  EXPECT_NE(fir.out.find("taps=\n"), std::string::npos) << fir.out;
+  EXPECT_NE(fir.out.find("placement=\n"), std::string::npos) << fir.out;
+  EXPECT_EQ(run({kLaunch, "--complete", "properties", "nope"}).exit_code, 2);
+  Result options = run({kLaunch, "--complete", "options"});
+  EXPECT_NE(options.out.find("--roudi-preset\n"), std::string::npos) << options.out;
+}
+
+// A 64 MiB /dev/shm (Docker's default): the default preset is refused naming the small
+// one; with --roudi-preset small a process-mode pipeline runs.
+TEST_F(LaunchTest, SmallRoudiPresetRunsInA64MiBDevShm) {
+  const std::string pipeline = "sine-source frames=200 ! fir placement=process ! scale placement=process ! "
+                               "stats-sink placement=process";
+  auto in_64_mib = [&](const std::vector<std::string>& launch) {
+    std::string command = "mount -t tmpfs -o size=64m sgn-small-shm /dev/shm && exec";
+    for (const auto& word : launch) command += " '" + word + "'";
+    return run({"/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", "-c", command});
+  };
+  Result refused = in_64_mib({kLaunch, "-q", pipeline});
+  EXPECT_EQ(refused.exit_code, 1) << refused.err;
+  EXPECT_NE(refused.err.find("/dev/shm has 64.0 MiB free"), std::string::npos) << refused.err;
+  EXPECT_NE(refused.err.find("--roudi-preset small"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.err.find("/tmp/"), std::string::npos) << refused.err;
+
+  const fs::path json = dir_ / "stats.json";
+  Result small = in_64_mib({kLaunch, "-q", "--roudi-preset", "small", "--json", json.string(), pipeline});
+  EXPECT_EQ(small.exit_code, 0) << small.err;
+  EXPECT_EQ(small.err, "");
+  EXPECT_EQ(json_elements(read_all(json))["stats-sink0"]["frames_in"], "200") << read_all(json);
 }
 
 }  // namespace

@@ -1,11 +1,34 @@
 #include <gtest/gtest.h>
 #include <sgn/error.hpp>
 #include <sgn/registry.hpp>
+#include <unistd.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "support/test_elements.hpp"
 
 namespace sgn {
 namespace {
+
+// Throws from its constructor what its `fail` property says.
+class ThrowingSource final : public Source<schema::Bytes> {
+ public:
+  static ElementInfo describe() {
+    return {"test-throwing-source", "throws from its constructor",
+            {property<std::string>("fail", "invalid-argument", "invalid-argument, bad-variant, property, none"),
+             property<double>("gain", 1.0, "a double", 0.0, 2.0)}};
+  }
+  explicit ThrowingSource(const ElementArgs& args) : Source(args) {
+    const auto fail = properties().get<std::string>("fail");
+    if (fail == "invalid-argument") throw std::invalid_argument("bad argument");
+    if (fail == "bad-variant") (void)properties().get<int>("gain");
+    if (fail == "property") throw PropertyError("element '" + args.name + "': gain does not suit");
+  }
+  Flow produce(schema::Bytes::Builder, Context&) override { return Flow::Eos; }
+};
 
 class RegistryTest : public ::testing::Test {
  protected:
@@ -118,6 +141,32 @@ TEST_F(RegistryTest, MergesAnotherRegistryRecordingTheOriginAndRefusesATakenName
     EXPECT_STREQ(e.what(),
                  "element type 'test-counting-worker' of plugin '/p/b.so' is already registered (by plugin '/p/a.so')");
   }
+// Whatever a constructor throws (but a PropertyError) is an ElementError naming the
+// element and the exception's type, with the exception nested; never terminate().
+TEST_F(RegistryTest, AConstructorsExceptionBecomesAnElementError) {
+  registry.add<ThrowingSource>();
+  for (const auto& [fail, type] : std::vector<std::pair<std::string, std::string>>{
+           {"invalid-argument", "std::invalid_argument"}, {"bad-variant", "std::bad_variant_access"}}) {
+    try {
+      (void)registry.make("test-throwing-source", "thrower", {{"fail", fail}});
+      FAIL() << "no ElementError for " << fail;
+    } catch (const ElementError& e) {
+      EXPECT_EQ(e.element(), "thrower");
+      EXPECT_EQ(e.site().pid, static_cast<long>(::getpid()));
+      EXPECT_NE(std::string(e.what()).find("element 'thrower' (test-throwing-source): its constructor threw " + type),
+                std::string::npos)
+          << e.what();
+      bool nested = false;
+      try {
+        std::rethrow_if_nested(e);
+      } catch (const std::exception& inner) {
+        nested = exception_type_name(inner) == type;
+      }
+      EXPECT_TRUE(nested) << fail;
+    }
+  }
+  EXPECT_THROW((void)registry.make("test-throwing-source", "thrower", {{"fail", "property"}}), PropertyError);
+  EXPECT_NO_THROW((void)registry.make("test-throwing-source", "thrower", {{"fail", "none"}}));
 }
 
 }  // namespace

@@ -275,6 +275,7 @@ std::string json_describe(const Registry& registry, const std::string& type) {
 
 constexpr const char* kUsage =
     "usage: sgn-inspect [--json] [--plugin-path PATHS] [NAME]\n"
+    "       sgn-inspect --version\n"
     "  without NAME: every element type with its description and origin (built in or plugin file)\n"
     "  with NAME:    its origin, pads with their schemas' fields, properties and placements\n"
     "  --json              the same as JSON for tools (format_version {})\n"
@@ -292,6 +293,11 @@ int inspect_main(int argc, char** argv, const Registry& registry) {
     std::string problem;
     if (arg == "-h" || arg == "--help") {
       fmt::print(kUsage, kInspectJsonFormatVersion);
+      return kLaunchOk;
+    } else if (arg == "--version") {
+      std::string_view program = argv[0] ? argv[0] : "sgn-inspect";
+      if (const auto slash = program.rfind('/'); slash != std::string_view::npos) program.remove_prefix(slash + 1);
+      fmt::print("{} (sgn) {}\n", program, SGN_VERSION);
       return kLaunchOk;
     } else if (arg == "--json") {
       json = true;

@@ -1,5 +1,6 @@
 // sgn::launch_main: the sgn-launch command line (see launch.hpp and the README).
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sgn/error.hpp>
 #include <sgn/logging.hpp>
@@ -10,12 +11,17 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <optional>
+#include <regex>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -48,12 +54,19 @@ options (anywhere; after '--' every word belongs to PIPELINE):
                         default 10000)
       --json FILE       write the run's statistics as JSON to FILE ('-': standard output,
                         the human-readable output then goes to standard error)
-      --dot FILE        write the pipeline as a Graphviz DOT graph to FILE ('-': standard output)
-  -q, --quiet           print no progress and no statistics table (errors only)
-  -v, --verbose         more log output (-v debug, -vv trace); --log-level LEVEL sets it
-                        (trace, debug, info, warn, error, off; default: $SGN_LOG_LEVEL or info)
+      --dot FILE        write the pipeline as a Graphviz DOT graph to FILE ('-': standard output,
+                        the human-readable output then goes to standard error); --json and
+                        --dot cannot both be '-'
+      --roudi-preset P  the RouDi configuration when the engine starts RouDi: default (about
+                        620 MiB of /dev/shm, frames up to 64 MiB) or small (fits a 64 MiB
+                        /dev/shm, frames up to 64 KiB); default: $SGN_ROUDI_PRESET or default
+  -q, --quiet           print no progress and no statistics table (errors only, iceoryx's too)
+  -v, --verbose         more log output (-v debug: elements starting and ending, RouDi, link
+                        windows; -vv trace); --log-level LEVEL sets it (trace, debug, info,
+                        warn, error, off; default: $SGN_LOG_LEVEL or info)
       --plugin-path PATHS load element plugins from PATHS (colon-separated files or directories;
                         also $SGN_PLUGIN_PATH and the installed plugin directory)
+      --version         the version of sgn
   -h, --help            this text
 
 exit codes:
@@ -75,6 +88,9 @@ struct Options {
   std::chrono::milliseconds join_timeout{10000};
   std::optional<std::string> json, dot;
   bool quiet = false;
+  bool version = false;
+  std::optional<std::string> roudi_preset;
+  std::vector<std::string> complete;  // --complete WHAT [TYPE]: words for shell completion
   std::optional<spdlog::level::level_enum> log_level;
 };
 
@@ -129,6 +145,21 @@ std::string parse_options(int argc, char** argv, Options& o, bool& help) {
     if (arg == "-h" || arg == "--help") {
       help = true;
       return "";
+    } else if (arg == "--version") {
+      o.version = true;
+      return "";
+    } else if (arg == "--complete") {
+      // Hidden: for the bash completion (tools/completion/), `--complete types` or
+      // `--complete properties TYPE`; ends the options.
+      for (++i; i < argc; ++i) o.complete.emplace_back(argv[i]);
+      if (o.complete.empty()) return "--complete needs 'options', 'types' or 'properties TYPE'";
+      return "";
+    } else if (arg == "--roudi-preset") {
+      auto v = value(arg);
+      if (!v || (*v != "default" && *v != "small")) {
+        return fmt::format("--roudi-preset needs default or small, got {}", v ? fmt::format("'{}'", *v) : "nothing");
+      }
+      o.roudi_preset = *v;
     } else if (arg == "-f" || arg == "--file") {
       auto v = value(arg);
       if (!v) return fmt::format("{} needs a file name", arg);
@@ -166,9 +197,9 @@ std::string parse_options(int argc, char** argv, Options& o, bool& help) {
     } else if (arg == "--log-level") {
       auto v = value(arg);
       if (!v) return "--log-level needs a level";
-      const auto level = spdlog::level::from_str(*v);
-      if (level == spdlog::level::off && *v != "off") return fmt::format("unknown log level '{}'", *v);
-      o.log_level = level;
+      const auto level = parse_log_level(*v);
+      if (!level) return fmt::format("unknown log level '{}' (trace, debug, info, warn, error, off)", *v);
+      o.log_level = *level;
     } else if (arg == "--plugin-path" || arg.starts_with("--plugin-path=")) {
       // Loaded by the program before sgn::init (sgn::load_plugins), so its workers load them too.
       if (arg == "--plugin-path" && !value(arg)) return "--plugin-path needs plugin files or directories";
@@ -178,6 +209,7 @@ std::string parse_options(int argc, char** argv, Options& o, bool& help) {
     }
   }
   if (verbose > 0 && !o.log_level) o.log_level = verbose == 1 ? spdlog::level::debug : spdlog::level::trace;
+  if (o.json == "-" && o.dot == "-") return "--json - and --dot - cannot both write to standard output";
   if (o.file && !o.words.empty()) return "give the pipeline either as arguments or with -f FILE, not both";
   if (!o.file && o.words.empty()) return "no pipeline given";
   return "";
@@ -205,7 +237,19 @@ void write_file(const std::string& path, const std::string& text) {
   }
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
-  if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", path));
+  if (!out) throw std::runtime_error(fmt::format("cannot write '{}': {}", path, std::strerror(errno)));
+}
+
+/// "" when `path` can be written (it is created if missing), else why not: checked
+/// before the run, so a run's statistics are never lost at its end.
+std::string check_writable(const std::string& option, const std::string& path) {
+  if (path == "-") return "";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return fmt::format("{} '{}' cannot be written: open: {} (errno {})", option, path, std::strerror(errno), errno);
+  }
+  ::close(fd);
+  return "";
 }
 
 std::string json_string(std::string_view text) {
@@ -299,8 +343,19 @@ void print_table(std::FILE* out, const RunReport& report) {
   }
 }
 
+/// A latency in microseconds, or null for an element that received no frame (a source).
+std::string json_latency(const ElementStats& e, double us) {
+  return e.frames_in > 0 ? fmt::format("{:.3f}", us) : "null";
+}
+
+// The JSON's format, documented in README ("--json"): bump kJsonVersion when a field
+// changes meaning or goes; adding a field keeps the version.
+constexpr const char* kJsonFormat = "sgn-launch-stats";
+constexpr int kJsonVersion = 1;
+
 std::string stats_json(const RunReport* report, int exit_code, const std::string& error_json) {
-  std::string out = fmt::format("{{\n  \"exit_code\": {},\n", exit_code);
+  std::string out = fmt::format("{{\n  \"format\": \"{}\",\n  \"version\": {},\n  \"exit_code\": {},\n",
+                                kJsonFormat, kJsonVersion, exit_code);
   if (report) {
     out += fmt::format("  \"interrupted\": {},\n  \"stopped\": {},\n  \"elapsed_s\": {:.6f},\n",
                        report->interrupted ? "true" : "false", report->stopped ? "true" : "false",
@@ -313,9 +368,10 @@ std::string stats_json(const RunReport* report, int exit_code, const std::string
       out += fmt::format(
           "    {{\"name\": {}, \"type\": {}, \"placement\": \"{}\", \"pid\": {}, \"frames_in\": {}, "
           "\"frames_out\": {}, \"bytes_in\": {}, \"bytes_out\": {}, \"gaps\": {}, \"copies\": {}, "
-          "\"discarded\": {}, \"latency_p50_us\": {:.3f}, \"latency_p99_us\": {:.3f}}}",
+          "\"discarded\": {}, \"latency_p50_us\": {}, \"latency_p99_us\": {}}}",
           json_string(e.name), json_string(e.type_name), to_string(e.placement), e.pid, e.frames_in, e.frames_out,
-          e.bytes_in, e.bytes_out, e.gaps, e.copies, e.discarded, e.latency_p50_us, e.latency_p99_us);
+          e.bytes_in, e.bytes_out, e.gaps, e.copies, e.discarded, json_latency(e, e.latency_p50_us),
+          json_latency(e, e.latency_p99_us));
     }
     out += first ? "]" : "\n  ]";
   } else {
@@ -355,68 +411,129 @@ class EarlySignals {
 };
 
 /// The live progress line (terminal) or a one-time "running" line (anything else).
+/// Every log line clears it first (it is redrawn at the next update), and it says at
+/// once when a Ctrl+C started a drain or a second one a stop.
 class ProgressLine {
  public:
-  ProgressLine(std::FILE* out, bool enabled) : out_(out), enabled_(enabled), tty_(enabled && ::isatty(::fileno(out))) {}
+  ProgressLine(std::FILE* out, bool enabled) : out_(out), enabled_(enabled), tty_(enabled && ::isatty(::fileno(out))) {
+    if (tty_) set_before_log_line([this] { clear_locked(); });
+  }
+  ~ProgressLine() {
+    if (tty_) set_before_log_line({});
+  }
+  ProgressLine(const ProgressLine&) = delete;
+  ProgressLine& operator=(const ProgressLine&) = delete;
 
   void update(const Progress& p) {
     if (!enabled_) return;
-    if (!announced_) {
-      announced_ = true;
-      fmt::print(out_, "Running (Ctrl+C ends the stream with EOS and drains, a second Ctrl+C stops)\n");
+    with_log_output_locked([&] {
+      if (!announced_) {
+        announced_ = true;
+        clear_locked();
+        fmt::print(out_, "Running (Ctrl+C ends the stream with EOS and drains, a second Ctrl+C stops)\n");
+      }
+      if (p.draining && !said_draining_) {
+        said_draining_ = true;
+        clear_locked();
+        fmt::print(out_, "Interrupt: draining; Ctrl+C again to stop\n");
+      }
+      if (p.stopping && !said_stopping_) {
+        said_stopping_ = true;
+        clear_locked();
+        fmt::print(out_, "Interrupt: stopping without draining\n");
+      }
+      if (tty_) {
+        const double seconds = std::chrono::duration<double>(p.elapsed - last_.elapsed).count();
+        const double fps = seconds > 0 ? static_cast<double>(p.frames - last_.frames) / seconds : 0;
+        const double mbps = seconds > 0 ? static_cast<double>(p.bytes - last_.bytes) / seconds / 1e6 : 0;
+        last_ = p;
+        fmt::print(out_, "\r\33[K{} frames  {:.0f} frames/s  {:.1f} MB/s  elapsed {}", p.frames, fps, mbps,
+                   format_duration(p.elapsed));
+        drawn_ = true;
+      }
       std::fflush(out_);
-    }
-    if (!tty_) return;
-    const double seconds = std::chrono::duration<double>(p.elapsed - last_.elapsed).count();
-    const double fps = seconds > 0 ? static_cast<double>(p.frames - last_.frames) / seconds : 0;
-    const double mbps = seconds > 0 ? static_cast<double>(p.bytes - last_.bytes) / seconds / 1e6 : 0;
-    last_ = p;
-    fmt::print(out_, "\r\33[K{} frames  {:.0f} frames/s  {:.1f} MB/s  elapsed {}", p.frames, fps, mbps,
-               format_duration(p.elapsed));
-    std::fflush(out_);
-    drawn_ = true;
+    });
   }
   void clear() {
-    if (drawn_) fmt::print(out_, "\r\33[K");
-    drawn_ = false;
+    with_log_output_locked([this] { clear_locked(); });
   }
 
  private:
+  void clear_locked() {
+    if (drawn_) {
+      fmt::print(out_, "\r\33[K");
+      std::fflush(out_);
+    }
+    drawn_ = false;
+  }
+
   std::FILE* out_;
   bool enabled_, tty_;
-  bool announced_ = false, drawn_ = false;
+  bool announced_ = false, drawn_ = false, said_draining_ = false, said_stopping_ = false;
   Progress last_;
 };
 
-/// "element 'x' (thread): message" -> "message"; the launcher prints its own prefix.
-std::string without_element_prefix(std::string message, const std::string& element) {
-  const std::string prefix = fmt::format("element '{}' (", element);
-  if (message.rfind(prefix, 0) == 0) {
-    if (const auto end = message.find("): "); end != std::string::npos) return message.substr(end + 3);
+/// `message` without the mentions of `element` the engine and the element put in it
+/// ("element 'x' (thread), pad 'in', frame 3: "): the headline names it once.
+std::string without_element_mentions(const std::string& message, const std::string& element) {
+  std::string quoted;
+  for (const char c : element) {
+    if (std::strchr(R"(\^$.|?*+()[]{})", c)) quoted += '\\';
+    quoted += c;
   }
-  return message;
+  const std::regex mention("element '" + quoted + R"re('( \([^)]*\))?(, pad '[^']*', frame [0-9]+)?: )re");
+  return std::regex_replace(message, mention, "");
 }
 
-/// The error line's head ("element f (process, pid 12): ...") and the JSON "error"
-/// object of a run that threw, from the error's fields, never from its text.
-std::pair<std::string, std::string> describe_run_error(const std::exception& e, const Pipeline& pipeline) {
+/// The error's message and then each nested cause that says something new ("caused
+/// by: ... [type]"), without the element's name in them.
+std::string causes_once(const std::exception& error, const std::string& element) {
+  std::string out = without_element_mentions(error.what(), element);
+  std::string said = out;
+  int depth = 0;
+  std::function<void(const std::exception&)> nested_of = [&](const std::exception& outer) {
+    try {
+      std::rethrow_if_nested(outer);
+    } catch (const std::exception& inner) {
+      ++depth;
+      const std::string text = without_element_mentions(inner.what(), element);
+      if (said.find(text) == std::string::npos) {
+        out += fmt::format("\n{:{}}caused by: {} [{}]", "", depth * 2, text, exception_type_name(inner));
+        said += text;
+      }
+      nested_of(inner);
+    } catch (...) {
+      out += fmt::format("\n{:{}}caused by: something that is not a std::exception", "", (depth + 1) * 2);
+    }
+  };
+  nested_of(error);
+  return out;
+}
+
+/// The error line ("element f (process, pid 12), pad 'in', frame 3: message" and its
+/// causes) and the JSON "error" object of a run that threw, from the error's fields.
+std::pair<std::string, std::string> describe_run_error(const std::exception& e, const Pipeline* pipeline) {
   const auto* element_error = dynamic_cast<const ElementError*>(&e);
-  const auto names = pipeline.element_names();
-  if (!element_error || std::find(names.begin(), names.end(), element_error->element()) == names.end()) {
-    return {e.what(), fmt::format("{{\"message\": {}}}", json_string(describe_exception(e)))};
+  std::vector<std::string> names;
+  if (pipeline) names = pipeline->element_names();
+  const bool in_pipeline =
+      element_error && std::find(names.begin(), names.end(), element_error->element()) != names.end();
+  if (!element_error || (!in_pipeline && !element_error->site().placement)) {
+    return {describe_exception(e), fmt::format("{{\"message\": {}}}", json_string(describe_exception(e)))};
   }
   const std::string& name = element_error->element();
   const ErrorSite& site = element_error->site();
-  const Placement where = site.placement.value_or(pipeline.placement(name));
+  const Placement where = site.placement ? *site.placement : pipeline->placement(name);
   const std::string placement(to_string(where));
   // A main- or thread-placed element runs in this process whatever the error says.
   const long pid = site.pid != 0 || where == Placement::Process ? site.pid : static_cast<long>(::getpid());
-  const std::string message = without_element_prefix(e.what(), name);
-  std::string head = pid != 0 ? fmt::format("element {} ({}, pid {}): {}", name, placement, pid, message)
-                              : fmt::format("element {} ({}): {}", name, placement, message);
+  std::string head = pid != 0 ? fmt::format("element {} ({}, pid {})", name, placement, pid)
+                              : fmt::format("element {} ({})", name, placement);
+  if (site.sequence) head += fmt::format(", pad '{}', frame {}", site.pad, *site.sequence);
+  const std::string text = causes_once(e, name);
   const std::string frame_json =
       site.sequence ? fmt::format(", \"pad\": {}, \"sequence\": {}", json_string(site.pad), *site.sequence) : "";
-  return {std::move(head),
+  return {fmt::format("{}: {}", head, text),
           fmt::format("{{\"element\": {}, \"placement\": \"{}\", \"pid\": {}{}, \"message\": {}}}",
                       json_string(name), placement, pid, frame_json, json_string(describe_exception(e)))};
 }
@@ -433,6 +550,33 @@ void print_outcome(std::FILE* human, const RunReport& report, bool interrupted) 
   std::fflush(human);
 }
 
+
+/// `--complete types` (every element type), `--complete properties TYPE` (its
+/// properties as "name=", and the parser's own words), `--complete options`.
+int print_completions(const std::vector<std::string>& what, const Registry& registry) {
+  if (what[0] == "types") {
+    for (const std::string& name : registry.names()) fmt::print("{}\n", name);
+    return kLaunchOk;
+  }
+  if (what[0] == "properties" && what.size() == 2) {
+    if (!registry.contains(what[1])) return kLaunchUsage;
+    for (const PropertySpec& spec : registry.at(what[1]).info.properties) fmt::print("{}=\n", spec.name);
+    fmt::print("name=\nplacement=\n");
+    return kLaunchOk;
+  }
+  if (what[0] == "options") {
+    for (const char* option : {"-f", "--file", "-t", "--threads", "--queue", "--join-timeout", "--json", "--dot",
+                               "--roudi-preset", "--plugin-path", "-q", "--quiet", "-v", "-vv", "--verbose", "--log-level", "--version",
+                               "-h", "--help"}) {
+      fmt::print("{}\n", option);
+    }
+    return kLaunchOk;
+  }
+  return kLaunchUsage;
+}
+
+void print_version(const std::string& program) { fmt::print("{} (sgn) {}\n", program, SGN_VERSION); }
+
 }  // namespace
 
 int launch_main(int argc, char** argv, Registry& registry) {
@@ -448,12 +592,28 @@ int launch_main(int argc, char** argv, Registry& registry) {
     fmt::print(stderr, kUsage, program);
     return kLaunchUsage;
   }
-  if (options.log_level) {
-    set_log_level(*options.log_level);
-  } else if (options.quiet && log_level() < spdlog::level::warn) {
-    set_log_level(spdlog::level::warn);
+  if (options.version) {
+    print_version(program);
+    return kLaunchOk;
   }
-  std::FILE* human = options.json == "-" ? stderr : stdout;
+  if (!options.complete.empty()) return print_completions(options.complete, registry);
+
+  // The level: --log-level or -v, else $SGN_LOG_LEVEL (an invalid one is warned about),
+  // else info; -q raises it to warn. Set explicitly, so iceoryx's follows it.
+  const char* env_level = std::getenv("SGN_LOG_LEVEL");
+  const bool env_level_invalid = !options.log_level && env_level && *env_level && !parse_log_level(env_level);
+  spdlog::level::level_enum level = options.log_level.value_or(log_level());
+  if (!options.log_level && options.quiet && level < spdlog::level::warn) level = spdlog::level::warn;
+  set_log_level(level);
+  if (env_level_invalid) {
+    logger("launch")->warn("SGN_LOG_LEVEL='{}' is not a log level (trace, debug, info, warn, error, off, in any case): "
+                           "using {}",
+                           env_level, spdlog::level::to_string_view(level));
+  }
+  if (options.roudi_preset) ::setenv("SGN_ROUDI_PRESET", options.roudi_preset->c_str(), 1);  // workers inherit it
+
+  // Machine-readable output on standard output moves the human-readable output away.
+  std::FILE* human = options.json == "-" || options.dot == "-" ? stderr : stdout;
   const bool chatty = !options.quiet;
   EarlySignals early;
 
@@ -470,6 +630,13 @@ int launch_main(int argc, char** argv, Registry& registry) {
     write_json(nullptr, kLaunchUsage, fmt::format("{{\"message\": {}}}", json_string(what)));
     return kLaunchUsage;
   };
+  for (const auto& [option, path] : {std::pair{"--json", options.json}, std::pair{"--dot", options.dot}}) {
+    if (!path) continue;
+    if (const std::string problem = check_writable(option, *path); !problem.empty()) {
+      fmt::print(stderr, "ERROR: {}\n", problem);
+      return kLaunchUsage;
+    }
+  }
 
   std::string description;
   try {
@@ -486,6 +653,14 @@ int launch_main(int argc, char** argv, Registry& registry) {
   pipeline_options.progress = [&progress](const Progress& p) { progress.update(p); };
   if (options.threads) pipeline_options.default_placement = Placement::Thread;
 
+  auto element_failed = [&](const std::exception& e, const Pipeline* pipeline, const RunReport* report) {
+    progress.clear();
+    const auto [line, error_json] = describe_run_error(e, pipeline);
+    fmt::print(stderr, "ERROR: {}\n", line);
+    write_json(report, kLaunchFailed, error_json);
+    return kLaunchFailed;
+  };
+
   std::optional<Pipeline> pipeline;
   try {
     pipeline.emplace(parse_launch(description, pipeline_options,
@@ -493,6 +668,8 @@ int launch_main(int argc, char** argv, Registry& registry) {
     pipeline->validate();
   } catch (const ParseError& e) {
     return usage_error(fmt::format("could not parse the pipeline {}", e.what()));
+  } catch (const ElementError& e) {
+    return element_failed(e, pipeline ? &*pipeline : nullptr, nullptr);  // its constructor threw
   } catch (const Error& e) {
     return usage_error(fmt::format("invalid pipeline: {}", e.what()));
   }
@@ -517,14 +694,8 @@ int launch_main(int argc, char** argv, Registry& registry) {
   try {
     report = pipeline->run();
   } catch (const std::exception& e) {
-    progress.clear();
-    const auto [head, error_json] = describe_run_error(e, *pipeline);
-    std::string chain = describe_exception(e);
-    const auto newline = chain.find('\n');
-    chain = newline == std::string::npos ? std::string() : chain.substr(newline);  // the causes, if any
-    fmt::print(stderr, "ERROR: {}{}\n", head, chain);
-    write_json(nullptr, kLaunchFailed, error_json);
-    return kLaunchFailed;
+    // What every element did until then stays in the JSON.
+    return element_failed(e, &*pipeline, &pipeline->last_report());
   }
   progress.clear();
 

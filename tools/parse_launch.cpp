@@ -21,6 +21,22 @@ namespace sgn {
 
 namespace {
 
+bool is_control(unsigned char c) { return (c < 0x20 && c != '\t') || c == 0x7f; }
+
+// Control bytes from the input (an escape sequence, a carriage return) are shown as
+// \xNN, never sent to the terminal.
+std::string escape_controls(std::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (is_control(static_cast<unsigned char>(c))) {
+      out += fmt::format("\\x{:02x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 std::string render_parse_error(const std::string& reason, std::string_view text, std::size_t position,
                                std::size_t length, std::size_t& line, std::size_t& column) {
   position = std::min(position, text.size());
@@ -36,6 +52,8 @@ std::string render_parse_error(const std::string& reason, std::string_view text,
     const auto c = static_cast<unsigned char>(text[i]);
     if (c == '\t') {
       marker += '\t';
+    } else if (is_control(c)) {
+      marker += "    ";  // shown as \xNN
     } else if ((c & 0xC0) != 0x80) {  // one column per character, not per UTF-8 byte
       marker += ' ';
     }
@@ -43,11 +61,17 @@ std::string render_parse_error(const std::string& reason, std::string_view text,
   marker += '^';
   const std::size_t shown = std::min(std::max<std::size_t>(length, 1), line_end - std::min(position, line_end));
   for (std::size_t i = 1; i < shown; ++i) {
-    if ((static_cast<unsigned char>(text[position + i]) & 0xC0) != 0x80) marker += '~';
+    const auto c = static_cast<unsigned char>(text[position + i]);
+    if (is_control(c)) {
+      marker += "~~~~";
+    } else if ((c & 0xC0) != 0x80) {
+      marker += '~';
+    }
   }
   const std::string where =
       multiline ? fmt::format("line {}, column {}", line, column) : fmt::format("column {}", column);
-  return fmt::format("at {}: {}\n  {}\n  {}", where, reason, text.substr(start, line_end - start), marker);
+  return fmt::format("at {}: {}\n  {}\n  {}", where, escape_controls(reason),
+                     escape_controls(text.substr(start, line_end - start)), marker);
 }
 
 }  // namespace
@@ -324,6 +348,8 @@ class Parser {
       std::vector<Placement> allowed;
       try {
         allowed = registry_.make(e.type, e.name, properties)->placements();
+      } catch (const ElementError&) {
+        throw;  // the element's constructor failed: not a mistake in the description
       } catch (const Error& error) {
         fail(error.what(), e.pos, e.len);
       }
@@ -336,6 +362,8 @@ class Parser {
     }
     try {
       pipeline_.add(e.type, e.name, properties, placement);
+    } catch (const ElementError&) {
+      throw;  // the element's constructor failed: not a mistake in the description
     } catch (const Error& error) {
       fail(error.what(), e.pos, e.len);
     }

@@ -18,7 +18,7 @@ class File {
       : fd_(::open(path.c_str(), flags | O_CLOEXEC, 0644)) {
     if (fd_ < 0) {
       throw std::system_error(errno, std::generic_category(),
-                              fmt::format("element '{}': cannot open '{}'", element, path));
+                              fmt::format("element '{}': cannot open '{}' (open)", element, path));
     }
   }
   File(const File&) = delete;
@@ -33,7 +33,7 @@ class File {
     fd_ = -1;
     if (::close(fd) != 0) {
       throw std::system_error(errno, std::generic_category(),
-                              fmt::format("element '{}': closing '{}'", element, path));
+                              fmt::format("element '{}': closing '{}' (close)", element, path));
     }
   }
 

@@ -19,12 +19,14 @@
 
 namespace sgn {
 
-/// Totals of what the sinks running in this process (main or thread placement;
-/// not worker processes) have received so far in a run.
+/// Totals of what the sinks (in every placement, worker processes included) have
+/// received so far in a run, and whether the run was asked to end.
 struct Progress {
   std::uint64_t frames = 0;             ///< data frames
   std::uint64_t bytes = 0;              ///< payload bytes
   std::chrono::nanoseconds elapsed{0};  ///< since run() started
+  bool draining = false;                ///< a Ctrl+C, SIGTERM or request_shutdown(): sources end with EOS
+  bool stopping = false;                ///< a second signal or request_stop(): everything ends now
 };
 
 /// A link between an output pad and an input pad, by element and pad name.
@@ -59,7 +61,8 @@ struct PipelineOptions {
   /// the program gave sgn::init, if it called init; else a registry of the pipeline's own.
   Registry* registry = nullptr;
   /// Called by run() on its own thread, at most every `progress_interval`, while the
-  /// pipeline runs (for a live progress line). Exceptions it throws are ignored.
+  /// pipeline runs (for a live progress line), and within that interval of a signal
+  /// or request to end (Progress::draining, stopping). Exceptions it throws are ignored.
   std::function<void(const Progress&)> progress = nullptr;
   std::chrono::milliseconds progress_interval{100};
 };

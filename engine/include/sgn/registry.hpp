@@ -87,8 +87,10 @@ class Registry {
   /// Throws ValidationError with a "did you mean" hint for an unknown name.
   const ElementType& at(std::string_view type_name) const;
   std::vector<std::string> names() const;
-  /// Parses `properties` and builds an element named `name`. Throws Error if the
-  /// instance's pads or placements differ from those its ElementInfo declares.
+  /// Parses `properties` and builds an element named `name`. A bad property value is a
+  /// PropertyError; anything else the constructor throws becomes an ElementError naming
+  /// the element, with the original exception nested. Throws Error if the instance's
+  /// pads or placements differ from those its ElementInfo declares.
   std::unique_ptr<Element> make(std::string_view type_name, std::string name,
                                 const PropertyMap& properties) const;
   /// The closest registered name to `unknown`, or "" if none is close.

@@ -20,15 +20,23 @@ Node::Node(std::unique_ptr<Element> element, Placement placement, RunControl& co
   pid_ = ::getpid();
 }
 
-void Node::start() { element_->start(); }
+void Node::start() {
+  element_->log().debug("starting ({}, pid {})", to_string(placement_), ::getpid());
+  element_->start();
+}
 
 void Node::finish() noexcept {
   if (finished_called_) return;
   finished_called_ = true;
+  element_->log().debug("ending: {} frame(s) in, {} out", counters_->frames_in.load(std::memory_order_relaxed),
+                        counters_->frames_out.load(std::memory_order_relaxed));
   try {
     element_->finish();
-  } catch (const std::exception& e) {
-    element_->log().error("finish() threw: {}", e.what());
+  } catch (...) {
+    // The element's last hook failed: the run fails naming it, like any other hook.
+    if (!error) error = std::current_exception();
+    control_.failed.store(true);
+    control_.notify_all();
   }
   if (const auto discarded = counters_->discarded.load(std::memory_order_relaxed); discarded != 0) {
     element_->log().warn("{} frame(s) arrived after the element ended and were discarded", discarded);

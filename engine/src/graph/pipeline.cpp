@@ -87,7 +87,20 @@ Pipeline& Pipeline::add(std::string_view type_name, std::string name, const Prop
                                         type_name));
     }
   }
-  auto element = registry().make(type_name, name, properties);
+  std::unique_ptr<Element> element;
+  try {
+    element = registry().make(type_name, name, properties);
+  } catch (const ElementError& e) {
+    // The constructor failed: say where the element was to run (what it threw stays nested).
+    ErrorSite site = e.site();
+    site.placement = placement.value_or(impl_->options.default_placement);
+    try {
+      std::rethrow_if_nested(e);
+    } catch (...) {
+      std::throw_with_nested(ElementError(site, e.what()));
+    }
+    throw ElementError(site, e.what());
+  }
   detail::PipelineGraph::Entry entry{name, std::string(type_name), properties,
                     placement.value_or(impl_->options.default_placement), std::move(element)};
   const auto allowed = entry.element->placements();

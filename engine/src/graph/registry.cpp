@@ -1,6 +1,7 @@
 #include "sgn/registry.hpp"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -91,7 +92,23 @@ std::unique_ptr<Element> Registry::make(std::string_view type_name, std::string 
                                         const PropertyMap& properties) const {
   const ElementType& type = at(type_name);
   Properties parsed = Properties::parse(name, type.info.type_name, type.info.properties, properties);
-  std::unique_ptr<Element> element = type.make(ElementArgs{std::move(name), type.info.type_name, std::move(parsed)});
+  ErrorSite site{name, std::nullopt, static_cast<long>(::getpid()), {}, std::nullopt};
+  std::unique_ptr<Element> element;
+  try {
+    element = type.make(ElementArgs{std::move(name), type.info.type_name, std::move(parsed)});
+  } catch (const PropertyError&) {
+    throw;  // a property value the element refused: the user's to fix
+  } catch (const std::exception& e) {
+    // Anything else (std::invalid_argument, a properties().get<T>() of the wrong type,
+    // another sgn::Error) is the element's failure: named, with the original nested.
+    std::throw_with_nested(ElementError(
+        site, fmt::format("element '{}' ({}): its constructor threw {}: {}", site.element, type.info.type_name,
+                          exception_type_name(e), e.what())));
+  } catch (...) {
+    throw ElementError(site, fmt::format("element '{}' ({}): its constructor threw something that is not a "
+                                         "std::exception",
+                                         site.element, type.info.type_name));
+  }
   check_declared_shape(type.info, *element);
   return element;
 }

@@ -15,6 +15,7 @@
 #include "iceoryx_hoofs/log/logmanager.hpp"
 #include "iceoryx_posh/internal/runtime/posh_runtime_impl.hpp"
 #include "sgn/error.hpp"
+#include "sgn/logging.hpp"
 #include "sgn/shared_memory.hpp"
 
 namespace sgn::detail {
@@ -108,12 +109,26 @@ extern "C" void on_worker_sigterm(int, siginfo_t* info, void*) {
 
 }  // namespace
 
+namespace {
+// iceoryx's own lines, written to standard error behind the engine's back: its
+// warnings and errors about pools running dry or peers going away are what the engine
+// handles (and reports itself when they matter), so they show only with -v/-vv.
+iox::log::LogLevel iox_log_level(spdlog::level::level_enum level) noexcept {
+  switch (level) {
+    case spdlog::level::trace: return iox::log::LogLevel::kVerbose;
+    case spdlog::level::debug: return iox::log::LogLevel::kWarn;
+    case spdlog::level::off: return iox::log::LogLevel::kOff;
+    default: return iox::log::LogLevel::kFatal;
+  }
+}
+}  // namespace
+
 void init_iox_runtime(const std::string& name) {
   if (g_runtime.load()) return;
   if (name.size() > iox::RuntimeName_t::capacity()) {
     throw Error("iceoryx runtime name '" + name + "' is longer than iceoryx allows");
   }
-  iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox::log::LogLevel::kWarn,
+  iox::log::LogManager::GetLogManager().SetDefaultLogLevel(iox_log_level(log_level()),
                                                            iox::log::LogLevelOutput::kHideLogLevel);
   OwnedRuntime::become_the_factory();
   const iox::RuntimeName_t runtime_name(iox::cxx::TruncateToCapacity, name.c_str());

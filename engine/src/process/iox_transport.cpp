@@ -14,6 +14,7 @@
 #include "process/iox_runtime.hpp"
 #include "process/iox_service.hpp"
 #include "sgn/error.hpp"
+#include "sgn/logging.hpp"
 
 namespace sgn::detail {
 namespace {
@@ -134,7 +135,14 @@ std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& w
   // half of a fair share, so producers wait on credits, never on a dry pool (a
   // transform that cannot loan its output would stop consuming: a deadlock).
   const std::size_t share = mempools_.chunks_for(needed) / (2 * std::max<std::size_t>(publishers_, 2));
-  window_ = std::clamp<std::size_t>(share, 1, queue_maxsize_);
+  const std::size_t window = std::clamp<std::size_t>(share, 1, queue_maxsize_);
+  if (window != window_ || !window_logged_) {
+    window_logged_ = true;
+    logger("link")->debug("{}: up to {} frame(s) of {} bytes in flight ({} chunks in the pool, {} publishers, "
+                          "queue {})",
+                          what, window, message_bytes, mempools_.chunks_for(needed), publishers_, queue_maxsize_);
+  }
+  window_ = window;
   for (int attempt = 0;; ++attempt) {
     IoxCall call;
     auto result = port_->publisher.loan(static_cast<std::uint32_t>(needed), kChunkAlignment);

@@ -62,6 +62,7 @@ class IoxOutput final : public FrameAllocator, public FrameSender {
   const ControlBlock& block_;
   std::size_t queue_maxsize_;
   std::size_t window_;  // frames in flight per link: queue_maxsize, less if the pool is small
+  bool window_logged_ = false;
   const MempoolTable& mempools_;
   std::size_t publishers_;
   const std::atomic<bool>* stop_;

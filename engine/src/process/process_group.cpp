@@ -497,6 +497,14 @@ void ProcessGroup::fill_stats(std::vector<ElementStats>& stats) const {
   }
 }
 
+std::vector<const NodeCounters*> ProcessGroup::sink_counters() const {
+  std::vector<const NodeCounters*> out;
+  for (const Worker& w : workers_) {
+    if (w.node->outputs.empty()) out.push_back(&block_.counters(w.index));
+  }
+  return out;
+}
+
 std::vector<std::pair<std::size_t, std::uint64_t>> ProcessGroup::in_flight() const {
   std::vector<std::pair<std::size_t, std::uint64_t>> lost;
   for (std::uint32_t l = 0; l < links_.size(); ++l) {

@@ -63,6 +63,8 @@ class ProcessGroup {
   std::exception_ptr first_error(std::string& element) const;
   /// Fills in what each worker counted (in shared memory) and reported.
   void fill_stats(std::vector<ElementStats>& stats) const;
+  /// The counters (in shared memory) of the workers that are sinks, for progress.
+  std::vector<const NodeCounters*> sink_counters() const;
   /// Data frames published on each shared-memory link and never taken by its
   /// consumer: (consumer node index, count) per link.
   std::vector<std::pair<std::size_t, std::uint64_t>> in_flight() const;

@@ -33,8 +33,36 @@ std::string roudi_config_text() {
     text << in.rdbuf();
     return text.str();
   }
+  const std::string preset = roudi_preset();
+  if (preset == "small") return kSmallRoudiConfig;
+  if (preset != "default") {
+    throw Error(fmt::format("SGN_ROUDI_PRESET='{}' is not a RouDi preset (default, small)", preset));
+  }
   return kDefaultRoudiConfig;
 }
+
+std::string roudi_preset() {
+  const char* preset = std::getenv("SGN_ROUDI_PRESET");
+  return preset && *preset ? preset : "default";
+}
+
+namespace {
+// Where the config comes from, and what to do when /dev/shm is too small for it.
+void describe_roudi_config(RoudiSupervisor& roudi) {
+  constexpr const char* kLarger = "make /dev/shm larger (docker run --shm-size=1g; mount -o remount,size=1G /dev/shm)";
+  if (const char* path = std::getenv("SGN_ROUDI_CONFIG"); path && *path) {
+    roudi.describe_config(fmt::format("the config '{}' (SGN_ROUDI_CONFIG)", path),
+                          fmt::format("give a config with smaller pools, or {}", kLarger));
+  } else if (roudi_preset() == "small") {
+    roudi.describe_config("the small preset (SGN_ROUDI_PRESET=small)", kLarger);
+  } else {
+    roudi.describe_config("the default preset",
+                          fmt::format("use the small preset (sgn-launch --roudi-preset small, or SGN_ROUDI_PRESET=small: "
+                                      "a 64 MiB /dev/shm is enough, frames up to 64 KiB), or {}",
+                                      kLarger));
+  }
+}
+}  // namespace
 
 ProcessRuntime& ProcessRuntime::instance() {
   static ProcessRuntime* runtime = [] {
@@ -64,6 +92,7 @@ void ProcessRuntime::ensure_main(const std::function<bool()>& cancelled) {
   ensure_process_record(dir);
   if (!roudi_.in_use()) {
     const std::string config = roudi_config_text();
+    describe_roudi_config(roudi_);
     const MempoolTable ours = MempoolTable::parse(config);
     if (ours.pools.empty()) throw Error("the RouDi config declares no mempool");
     roudi_.ensure_running(config, ours.shm_bytes(), kRoudiStartLimit, cancelled);

@@ -46,7 +46,10 @@ class ProcessRuntime {
   bool pools_known_ = false;  // mempools_ are those of the RouDi in use
 };
 
-/// The RouDi config text the engine uses (SGN_ROUDI_CONFIG file, or the built-in default).
+/// The RouDi config text the engine uses: the SGN_ROUDI_CONFIG file, else the built-in
+/// preset SGN_ROUDI_PRESET names (default, small).
 std::string roudi_config_text();
+/// SGN_ROUDI_PRESET, or "default".
+std::string roudi_preset();
 
 }  // namespace sgn::detail

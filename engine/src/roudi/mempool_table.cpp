@@ -33,7 +33,6 @@ MempoolTable MempoolTable::parse(const std::string& toml) {
 }
 
 std::size_t MempoolTable::shm_bytes() const noexcept {
-  constexpr std::size_t kManagementBytes = 70u << 20;  // iceoryx_mgmt, ~66 MB here
   std::size_t total = kManagementBytes;
   for (const Pool& pool : pools) total += (pool.payload + 2 * sizeof(iox::mepoo::ChunkHeader)) * pool.count;
   return total;

@@ -13,6 +13,9 @@ namespace sgn::detail {
 constexpr std::uint32_t kChunkAlignment = 8;
 
 struct MempoolTable {
+  /// iceoryx_mgmt, RouDi's management segment: fixed when iceoryx is built, whatever
+  /// the config (Debian 12's iceoryx 2.0.3: 65,805,824 bytes, measured).
+  static constexpr std::size_t kManagementBytes = 65805824;
   struct Pool {
     std::size_t payload;  // largest loan (chunk payload) this pool serves
     std::size_t count;

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "common/shm_segment.hpp"
+#include "roudi/mempool_table.hpp"
 #include "roudi/roudi_keeper.hpp"
 #include "roudi/run_record.hpp"
 #include "sgn/logging.hpp"
@@ -422,7 +423,7 @@ void RoudiSupervisor::attach_foreign(const char* whose) {
   unlock_start();
   release_users(true);  // never locked, never stopped: not ours
   use_ = Use::Foreign;
-  logger("roudi")->info("attached to {}", whose);
+  logger("roudi")->debug("attached to {}", whose);
 }
 
 void RoudiSupervisor::attach_engine(const EngineRecord& record, const StartWait& wait) {
@@ -455,7 +456,7 @@ void RoudiSupervisor::attach_engine(const EngineRecord& record, const StartWait&
                           message.keeper_pid);
   }
   use_ = Use::Joined;
-  logger("roudi")->info("attached to the RouDi the engine started (pid {})", pid_);
+  logger("roudi")->debug("attached to the RouDi the engine started (pid {})", pid_);
 }
 
 void RoudiSupervisor::record_engine_roudi(pid_t roudi, pid_t keeper) {
@@ -478,9 +479,11 @@ void RoudiSupervisor::start(const std::string& config_text, std::size_t shm_byte
   for (const auto& file : remove_stale_roudi_files(paths_)) log->warn("removed stale iceoryx file {}", file);
   check_iceoryx_paths(paths_);
   if (const std::size_t free = shm_free_bytes(); free < shm_bytes) {
-    throw Error(fmt::format("/dev/shm has {} MiB free, but RouDi's mempools need {} MiB; free some or use a smaller "
-                            "config (SGN_ROUDI_CONFIG)",
-                            free >> 20, shm_bytes >> 20));
+    throw Error(fmt::format("/dev/shm has {:.1f} MiB free, but RouDi needs {:.1f} MiB with {} ({:.1f} MiB of it "
+                            "iceoryx's management segment); {}",
+                            static_cast<double>(free) / (1 << 20), static_cast<double>(shm_bytes) / (1 << 20),
+                            config_name_, static_cast<double>(MempoolTable::kManagementBytes) / (1 << 20),
+                            shm_advice_));
   }
   const std::optional<std::string> binary = find_program(paths_.roudi_command);
   if (!binary) {
@@ -537,7 +540,7 @@ void RoudiSupervisor::start(const std::string& config_text, std::size_t shm_byte
         pidfd_ = std::move(roudi);
         config_text_ = config_text;
         use_ = Use::Started;
-        log->info("started RouDi (pid {}, keeper {}) in {} ms with {}", pid_, message.keeper_pid,
+        log->debug("started RouDi (pid {}, keeper {}) in {} ms with {}", pid_, message.keeper_pid,
                   std::chrono::duration_cast<milliseconds>(Clock::now() - started).count(), config_path);
         return;
       }
@@ -559,10 +562,8 @@ void RoudiSupervisor::start(const std::string& config_text, std::size_t shm_byte
         }
         std::this_thread::sleep_for(milliseconds(10));
       }
-      const char* config_file = std::getenv("SGN_ROUDI_CONFIG");
-      throw Error(fmt::format("iox-roudi exited at start ({}; is the config {} valid?){}",
-                              describe_wait_status(message.detail),
-                              config_file && *config_file ? fmt::format("'{}'", config_file) : "(built in)", tail));
+      throw Error(fmt::format("iox-roudi exited at start ({}; is {} valid?){}", describe_wait_status(message.detail),
+                              config_name_, tail));
     }
   } catch (...) {
     abandon();

@@ -135,6 +135,12 @@ class RoudiSupervisor {
   /// A pidfd of the RouDi in use, owned here; -1 if not known (a RouDi of
   /// someone else's whose unique lock holder cannot be seen).
   int roudi_pidfd();
+  /// How errors name the config RouDi would start with ("the default preset") and what
+  /// they suggest when /dev/shm is too small for it.
+  void describe_config(std::string name, std::string advice) {
+    config_name_ = std::move(name);
+    shm_advice_ = std::move(advice);
+  }
   /// The config of the engine-started RouDi in use; empty for someone else's RouDi.
   std::optional<std::string> engine_config_text() const { return config_text_; }
   /// Stops using RouDi: releases this process's shared lock. No waiting, no
@@ -169,6 +175,8 @@ class RoudiSupervisor {
   bool looked_for_holder_ = false;
   bool users_file_unclaimed_ = false;  // under the start lock, no live engine RouDi uses roudi.users
   std::optional<std::string> config_text_;
+  std::string config_name_ = "its config";
+  std::string shm_advice_ = "free some or use a smaller config (SGN_ROUDI_CONFIG)";
 };
 
 }  // namespace sgn::detail

@@ -202,7 +202,8 @@ LoopEnd run_main_loop(detail::PipelineGraph& impl, RunState& state, std::chrono:
   RunControl& control = state.control;
   ProcessGroup* group = state.group.get();
   const auto join_timeout = impl.options.join_timeout;
-  ProgressTicker progress_ticker(impl.options, control, started);
+  ProgressTicker progress_ticker(impl.options, control, started,
+                                 group ? group->sink_counters() : std::vector<const NodeCounters*>{});
   StepLoop loop(control, *control.main_waker, main_nodes(state));
   LoopEnd end;
   if (!loop.start()) return end;

@@ -226,7 +226,7 @@ class WorkerProcess {
       try {
         std::rethrow_exception(node_->error);
       } catch (const std::exception& e) {
-        log_->error("{}", e.what());
+        log_->debug("failed: {}", e.what());  // main reports it, with the element's placement and pid
         send_error(exception_type_name(e), e.what(), kind_of(e));
       } catch (...) {
         send_error("unknown", "unknown exception", schema::ErrorKind::EXCEPTION);

@@ -71,7 +71,8 @@ class ParseError : public Error {
 /// offending token, for bad syntax, an unknown type, name, pad or property, a bad
 /// value or placement, or a link between pads of different schema types. The
 /// result is not validated: Pipeline::validate() or run() still checks the graph
-/// (an unlinked pad, a missing sink, ...).
+/// (an unlinked pad, a missing sink, ...). An element whose constructor throws
+/// (anything but a PropertyError) is an ElementError naming it, not a ParseError.
 /// With `force_placement`, every element gets that placement whatever the
 /// description says (an element that cannot run there gets its own first one that
 /// is not `process`).
