@@ -19,12 +19,15 @@
 namespace bench {
 void register_transport_benchmarks();
 void register_pipeline_benchmarks();
+void register_forwarding_elements(sgn::Registry& registry);
+void register_forwarding_benchmarks();
 }  // namespace bench
 
 int main(int argc, char** argv) {
   static sgn::Registry registry;
   sgn::elements::register_all(registry);
   bench::register_bench_elements(registry);
+  bench::register_forwarding_elements(registry);
   sgn::init(argc, argv, registry);  // a worker process start ends here
 
   bench::g_self = std::filesystem::canonical("/proc/self/exe").string();
@@ -57,6 +60,7 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(kept_argc, kept.data())) return 1;
   bench::register_transport_benchmarks();
   bench::register_pipeline_benchmarks();
+  bench::register_forwarding_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
