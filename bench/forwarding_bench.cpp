@@ -1,7 +1,10 @@
-// Forwarding benchmarks (issue 12, point 2): bytes-source fill=none -> T -> bench-sink,
-// T a passthrough or an in-place transform in a worker thread or process, against the
-// one hop without T (bytes-source -> bench-sink placed where T would be), same run.
-//   forwarding/<placement>/<transform>/<size>   transform: none, passthrough, in-place
+// Forwarding benchmarks (issue 12, points 2 and 5): bench-source (untouched payload, as
+// in the one-hop transport benchmark) -> T -> bench-sink, T a passthrough or an in-place
+// transform in a worker thread or process, against the one hop without T (bench-source
+// -> bench-sink placed where T would be), same run; and the one hop from a constant
+// source (bytes-source fill=none, which promises zeros) against the same baseline.
+//   forwarding/<placement>/<transform>/<size>   transform: none, passthrough, in-place,
+//                                               bytes-source (no T; the constant source)
 // Frames/s from the sink's first frame to its EOS (start-up excluded); `copies` is the
 // sum of ElementStats::copies over the pipeline.
 
@@ -39,9 +42,13 @@ void bm_forwarding(benchmark::State& state, sgn::Placement placement, std::strin
   for (auto _ : state) {
     const std::string sink_path = report_path("fwd-sink");
     sgn::Pipeline p;
-    p.add("bytes-source", "src",
-          {{"size", std::to_string(size)}, {"frames", std::to_string(frames)}, {"fill", "none"}});
-    if (transform == "none") {
+    if (transform == "bytes-source") {
+      p.add("bytes-source", "src",
+            {{"size", std::to_string(size)}, {"frames", std::to_string(frames)}, {"fill", "none"}});
+    } else {
+      p.add("bench-source", "src", {{"size", std::to_string(size)}, {"frames", std::to_string(frames)}});
+    }
+    if (transform == "none" || transform == "bytes-source") {
       p.add("bench-sink", "sink", {{"report", sink_path}}, placement);
       p.link("src", "sink");
     } else {
@@ -67,7 +74,7 @@ void register_forwarding_elements(sgn::Registry& registry) { registry.add<StampI
 
 void register_forwarding_benchmarks() {
   for (sgn::Placement placement : {sgn::Placement::Thread, sgn::Placement::Process}) {
-    for (const char* transform : {"none", "passthrough", "in-place"}) {
+    for (const char* transform : {"none", "passthrough", "in-place", "bytes-source"}) {
       for (std::int64_t size : {std::int64_t{1024}, std::int64_t{16} << 20}) {
         const std::string name = std::string("forwarding/") + std::string(sgn::to_string(placement)) + "/" +
                                  transform + "/" + std::to_string(size);
