@@ -20,6 +20,8 @@ namespace bench {
 void register_transport_benchmarks();
 void register_pipeline_benchmarks();
 void register_element_benchmarks();
+void register_forwarding_elements(sgn::Registry& registry);
+void register_forwarding_benchmarks();
 }  // namespace bench
 
 int main(int argc, char** argv) {
@@ -27,6 +29,7 @@ int main(int argc, char** argv) {
   sgn::elements::register_all(registry);
   bench::register_bench_elements(registry);
   bench::register_element_bench_elements(registry);
+  bench::register_forwarding_elements(registry);
   sgn::init(argc, argv, registry);  // a worker process start ends here
 
   bench::g_self = std::filesystem::canonical("/proc/self/exe").string();
@@ -60,6 +63,7 @@ int main(int argc, char** argv) {
   bench::register_transport_benchmarks();
   bench::register_pipeline_benchmarks();
   bench::register_element_benchmarks();
+  bench::register_forwarding_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -149,6 +149,73 @@ def parse(path):
     return context, transport, memcpy, pipeline, idle, startup, errors
 
 
+def parse_forwarding(path):
+    """forwarding/<placement>/<transform>/<size> medians: (placement, transform, size) -> counters."""
+    data = json.load(open(path))
+    chosen = {}
+    for b in data["benchmarks"]:
+        name = b.get("run_name", b["name"])
+        if not name.startswith("forwarding/") or b.get("error_occurred"):
+            continue
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                chosen[name] = b
+        elif name not in chosen or chosen[name].get("run_type") != "aggregate":
+            chosen[name] = b
+    out = {}
+    for name, b in chosen.items():
+        m = re.match(r"forwarding/([^/]+)/([^/]+)/(\d+)", name)
+        if m:
+            out[(m.group(1), m.group(2), int(m.group(3)))] = b
+    return out
+
+
+def forwarding_section(forwarding):
+    """The "forwarding" table: each transform against the one hop without it, same run."""
+    if not forwarding:
+        return []
+    md = ["## Forwarding without a copy\n",
+          "bench-source (main, payload untouched) → T → bench-sink (main), T a `passthrough` or an in-place "
+          "transform (`bench-stamp-in-place`: writes 8 bytes of the payload) placed in a worker thread or "
+          "process; the baseline is the one hop without T: bench-source (main) → bench-sink placed where T "
+          "would be. "
+          "Frames/s from the sink's first frame to its EOS; copies: payload copies the whole pipeline made "
+          "(ElementStats::copies). Target: ≥ 50% of the one hop's rate, copies 0.\n",
+          "| placement | transform | payload | frames/s | one hop without it | ratio | copies | target |",
+          "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for placement in ("thread", "process"):
+        for transform in ("passthrough", "in-place"):
+            for size in sorted({k[2] for k in forwarding}):
+                b = forwarding.get((placement, transform, size))
+                base = forwarding.get((placement, "none", size))
+                if b is None or base is None:
+                    continue
+                r = b["frames_per_s"] / base["frames_per_s"] if base["frames_per_s"] else None
+                copies = b.get("copies", 0)
+                met = r is not None and r >= 0.5 and copies == 0
+                md.append(f"| {placement} | {transform} | {size_label(size)} | {fmt(b['frames_per_s'])} | "
+                          f"{fmt(base['frames_per_s'])} | {fmt_ratio(r)} | {copies:.0f} | "
+                          f"{'met' if met else 'missed'} |")
+    md.append("")
+    constant = [(p, size) for (p, t, size) in sorted(forwarding) if t == "bytes-source"]
+    if constant:
+        md.append("A constant source (`bytes-source fill=none`: its payload reads as zeros) against the same "
+                  "one hop: reused frame memory is zeroed only where the structure goes, so it should run "
+                  "like the untouched bench-source (target: ≥ 50%).\n")
+        md.append("| placement | payload | bytes-source fill=none frames/s | bench-source frames/s | ratio | target |")
+        md.append("| --- | --- | --- | --- | --- | --- |")
+        for placement, size in constant:
+            b = forwarding[(placement, "bytes-source", size)]
+            base = forwarding.get((placement, "none", size))
+            if base is None:
+                continue
+            r = b["frames_per_s"] / base["frames_per_s"] if base["frames_per_s"] else None
+            md.append(f"| {placement} | {size_label(size)} | {fmt(b['frames_per_s'])} | {fmt(base['frames_per_s'])} | "
+                      f"{fmt_ratio(r)} | {'met' if r is not None and r >= 0.5 else 'missed'} |")
+        md.append("")
+    return md
+
+
 def get(transport, impl, mode, touch, size, key="frames_per_s"):
     b = transport.get((impl, mode, touch, size))
     return None if b is None else b.get(key)
@@ -533,6 +600,7 @@ def main():
         w("")
 
     md.extend(elements_section(parse_elements(a.json)))
+    md.extend(forwarding_section(parse_forwarding(a.json)))
 
     if errors:
         w("## Benchmarks that did not run\n")

@@ -231,6 +231,34 @@ TEST(Frame, SkippingZeroingKeepsTheStaleBytesOwedToTheNextFrame) {
 }
 TEST(Frame, ReusedBufferIsZeroedAfterAnAbandonedBigMessage) { expect_clean_reuse(false); }
 
+TEST(Frame, AProducerThatLeavesItsListsZeroPaysNoMemsetOfThePayload) {
+  auto pool = HeapFramePool::create(1);
+  {
+    // An earlier frame wrote every byte: the first list-zero frame must still read zeros.
+    FrameWriter big = pool->loan(4096, "src:out");
+    auto data = big.init<schema::Bytes>().initData(4000);
+    std::memset(data.begin(), 0xAB, data.size());
+    Frame published = big.finish();
+  }
+  {
+    FrameWriter constant = pool->loan(4096, "src:out");
+    constant.leave_lists_zero();
+    constant.init<schema::Bytes>().initData(4000);
+    Frame frame = constant.finish();
+    auto data = frame.read<schema::Bytes>()->getData();
+    EXPECT_TRUE(std::all_of(data.begin(), data.end(), [](auto b) { return b == 0; }));
+    // Bytes past the structure that no frame says it dirtied: the next frame of this
+    // producer must leave them as they are (no memset), which this marks.
+    std::memset(const_cast<std::byte*>(frame.payload()) + 1000, 0xCD, 8);
+  }
+  FrameWriter next = pool->loan(4096, "src:out");
+  next.leave_lists_zero();
+  next.init<schema::Bytes>().initData(4000);
+  Frame frame = next.finish();
+  EXPECT_EQ(static_cast<unsigned char>(frame.payload()[1000]), 0xCD) << "the payload was zeroed again";
+  EXPECT_EQ(frame.read<schema::Bytes>()->getData().size(), 4000u);
+}
+
 TEST(Frame, CopiesShareStorage) {
   auto pool = HeapFramePool::create(4);
   Frame first = make_samples(*pool, 2.0, {9.0f});

@@ -79,6 +79,7 @@ struct SinkRecord {
   std::vector<std::uint64_t> gap_sequences;
   std::vector<std::uint64_t> all_sequences;  // data and gap frames, in arrival order
   std::uint64_t gaps = 0;
+  std::uint64_t mismatches = 0;  // frames a PatternSink found with other bytes than expected
   bool eos = false;
   static SinkRecord& named(const std::string& name) {
     static std::mutex m;
@@ -96,6 +97,7 @@ struct SinkRecord {
     gap_sequences.clear();
     all_sequences.clear();
     gaps = 0;
+    mismatches = 0;
     eos = false;
   }
 };
@@ -240,8 +242,88 @@ class CountingWorker final : public WorkerElement {
   }
 };
 
+/// Passes its input on unchanged (Transform::passthrough): no copy.
+class TestPassthrough final : public Transform<schema::Bytes, schema::Bytes> {
+ public:
+  static ElementInfo describe() { return {"test-passthrough", "forwards its input frame", {}}; }
+  explicit TestPassthrough(const ElementArgs& args) : Transform(args) {}
+  bool passthrough() const override { return true; }
+};
+
+/// XORs every payload byte with `mask`, in place (Transform::in_place).
+class TestInPlace final : public Transform<schema::Bytes, schema::Bytes> {
+ public:
+  static ElementInfo describe() {
+    return {"test-in-place", "xors every payload byte with a mask, in place",
+            {property<std::int64_t>("mask", 0xA5, "the byte to xor with", 0, 255)}};
+  }
+  explicit TestInPlace(const ElementArgs& args)
+      : Transform(args), mask_(static_cast<std::uint8_t>(properties().get<std::int64_t>("mask"))) {}
+  bool in_place() const override { return true; }
+  Flow process_in_place(schema::Bytes::Builder data, Context&) override {
+    for (auto& byte : data.getData()) byte ^= mask_;
+    return Flow::Ok;
+  }
+
+ private:
+  std::uint8_t mask_;
+};
+
+/// Checks every payload against a CountSource's frame (index in the first 8 bytes,
+/// zeros after) xored with `mask`; counts frames that differ into SinkRecord::mismatches.
+/// Creates `mark` (a new file) at frame `mark_at`; sleeps `sleep_us` per frame.
+class PatternSink final : public Sink<schema::Bytes> {
+ public:
+  static ElementInfo describe() {
+    return {"test-pattern-sink", "checks every byte of CountSource frames",
+            {property<std::string>("record", "default", "record name"),
+             property<std::int64_t>("mask", 0, "xor expected on every byte", 0, 255),
+             property<std::int64_t>("sleep_us", 0, "pause per frame", 0, kMaxTestSleepUs),
+             property<std::int64_t>("mark_at", -1, "frame at which to create `mark`", -1, kMaxPropertyInteger),
+             property<std::string>("mark", "", "file created at frame mark_at")}};
+  }
+  explicit PatternSink(const ElementArgs& args)
+      : Sink(args),
+        record_(SinkRecord::named(properties().get<std::string>("record"))),
+        mask_(static_cast<std::uint8_t>(properties().get<std::int64_t>("mask"))),
+        sleep_us_(properties().get<std::int64_t>("sleep_us")),
+        mark_at_(properties().get<std::int64_t>("mark_at")),
+        mark_(properties().get<std::string>("mark")) {}
+  Flow consume(schema::Bytes::Reader in, Context& ctx) override {
+    if (sleep_us_) std::this_thread::sleep_for(std::chrono::microseconds(sleep_us_));
+    auto data = in.getData();
+    std::uint8_t first[8] = {};
+    for (std::size_t i = 0; i < 8 && i < data.size(); ++i) first[i] = data[i] ^ mask_;
+    std::int64_t index = -1;
+    if (data.size() >= 8) std::memcpy(&index, first, 8);
+    bool same = data.size() >= 8;
+    for (std::size_t i = 8; same && i < data.size(); ++i) same = data[i] == mask_;
+    if (seen_++ == mark_at_ && !mark_.empty()) {
+      const int fd = ::open(mark_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);
+    }
+    std::lock_guard lock(record_.mutex);
+    record_.sequences.push_back(ctx.input_header()->sequence);
+    record_.payload_index.push_back(index);
+    if (!same) ++record_.mismatches;
+    return Flow::Ok;
+  }
+  void finish() override {
+    std::lock_guard lock(record_.mutex);
+    record_.eos = true;
+  }
+
+ private:
+  SinkRecord& record_;
+  std::uint8_t mask_;
+  std::int64_t sleep_us_, mark_at_;
+  std::string mark_;
+  std::int64_t seen_ = 0;
+};
+
 inline void register_test_elements(Registry& registry) {
   registry.add<CountSource>().add<CheckSink>().add<TestTransform>().add<CountingWorker>();
+  registry.add<TestPassthrough>().add<TestInPlace>().add<PatternSink>();
 }
 
 }  // namespace sgn::test

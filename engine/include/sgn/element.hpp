@@ -12,9 +12,11 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <typeindex>
 #include <vector>
 
+#include "sgn/error.hpp"
 #include "sgn/frame.hpp"
 #include "sgn/internal/element_steps.hpp"
 #include "sgn/placement.hpp"
@@ -121,6 +123,10 @@ class Source : public Element {
   /// (or does not care what unwritten bytes hold): the engine then zeroes only
   /// the start of reused frame memory (see FrameWriter::skip_zeroing for the rules).
   virtual bool overwrites_output() const { return false; }
+  /// True if produce() allocates its lists and blobs but writes none of their
+  /// elements, so they read as zeros (content that never changes): reused frame
+  /// memory is then zeroed only where the structure goes, not per frame in full.
+  virtual bool leaves_lists_zero() const { return false; }
   /// A live source (a sensor paced by its sample clock): the monotonic_ns() time at
   /// which the next frame is due. The engine calls produce() no earlier, and waits
   /// for it the way it waits for room or input: any stop or shutdown ends the wait
@@ -134,12 +140,16 @@ class Source : public Element {
 
  private:
   detail::StepResult step(detail::Node& node) final {
-    return detail::step_source(node, max_output_bytes(), overwrites_output(), next_frame_due_ns(),
+    return detail::step_source(node, max_output_bytes(), detail::output_fill(overwrites_output(), leaves_lists_zero()),
+                               next_frame_due_ns(),
                                [this](FrameWriter& out, Context& ctx) { return produce(out.init<Out>(), ctx); });
   }
 };
 
-/// A transform: input pad "in" of In, output pad "out" of Out. Override process().
+/// A transform: input pad "in" of In, output pad "out" of Out. Override process(),
+/// or, when In and Out are one type, set passthrough() or in_place() (GStreamer's
+/// base transform modes): then the input frame itself goes downstream, in every
+/// placement, without a copy of its payload.
 /// The output keeps the input's sequence number and timestamp.
 template <class In, class Out>
 class Transform : public Element {
@@ -150,7 +160,25 @@ class Transform : public Element {
   }
   /// As Source::overwrites_output().
   virtual bool overwrites_output() const { return false; }
-  virtual Flow process(typename In::Reader in, typename Out::Builder out, Context& ctx) = 0;
+  /// Builds the output of `in`. Not called for frames passed through or modified in place.
+  virtual Flow process(typename In::Reader in, typename Out::Builder out, Context& ctx) {
+    (void)in, (void)out, (void)ctx;
+    throw Error("element '" + name() + "' overrides neither process() nor passthrough()/in_place()");
+  }
+  /// Asked for every frame (In and Out one type): true publishes the input frame
+  /// itself, unchanged, and calls nothing else.
+  virtual bool passthrough() const { return false; }
+  /// Asked for every frame (In and Out one type): true calls process_in_place() with
+  /// the input's message, writable, and publishes it. The payload is written where it
+  /// is when this element is its only reader; otherwise (fan-out: another element
+  /// reads the same frame) it is copied first, counted in ElementStats::copies.
+  virtual bool in_place() const { return false; }
+  /// Modifies `data` (the input's message) in place. Values and list elements can be
+  /// set; the message cannot grow (no new lists, blobs or text: that fails the frame).
+  virtual Flow process_in_place(typename Out::Builder data, Context& ctx) {
+    (void)data, (void)ctx;
+    throw Error("element '" + name() + "' says in_place() but does not override process_in_place()");
+  }
 
  protected:
   explicit Transform(const ElementArgs& args)
@@ -159,8 +187,27 @@ class Transform : public Element {
  private:
   detail::StepResult step(detail::Node& node) final {
     return detail::step_transform(node, [this, &node](const Frame& in, detail::OutputLoan& out, Context& ctx) {
+      if constexpr (std::is_same_v<In, Out>) {
+        if (passthrough()) {
+          detail::check_schema(in.header(), schema_type<In>(), detail::input_what(node, 0));
+          out.forward(in);
+          return Flow::Ok;
+        }
+        if (in_place()) {
+          auto view = in.read<In>(detail::input_what(node, 0));
+          if (capnp::MessageBuilder* message = out.modify_in_place(in)) {
+            return process_in_place(message->getRoot<Out>(), ctx);
+          }
+          FrameWriter& copy = out.loan(in.header().message_bytes + 64);
+          copy.message().setRoot(view.get());
+          copy.header().schema_id = in.header().schema_id;
+          out.count_copy();
+          return process_in_place(copy.root<Out>(), ctx);
+        }
+      }
       auto view = in.read<In>(detail::input_what(node, 0));
-      FrameWriter& writer = out.loan(max_output_bytes(view.get()), overwrites_output());
+      FrameWriter& writer = out.loan(max_output_bytes(view.get()),
+                                     overwrites_output() ? detail::OutputFill::Overwrites : detail::OutputFill::Any);
       return process(view.get(), writer.init<Out>(), ctx);
     });
   }

@@ -60,6 +60,10 @@ class FrameView {
 };
 
 namespace detail {
+/// Bytes at the start of a message zeroed for producers that write every list they
+/// allocate, or none (FrameWriter::skip_zeroing, leave_lists_zero): the root pointer
+/// and the structs of small messages.
+inline constexpr std::size_t kStructurePrefixBytes = 256;
 capnp::ReaderOptions reader_options_for(std::size_t message_bytes) noexcept;
 /// Throws TypeMismatchError when `header` does not carry `expected`.
 void check_schema(const FrameHeader& header, const SchemaType& expected, std::string_view what);
@@ -143,6 +147,12 @@ class FrameWriter {
   /// and lists of numbers (Bytes, Samples) beyond them are never followed.
   /// Call before init<T>().
   void skip_zeroing() noexcept { skip_zeroing_ = true; }
+  /// For a producer that allocates its lists and blobs but writes none of their
+  /// elements (they read as zeros: content that never changes, like `bytes-source
+  /// fill=none`): the frame then leaves only its first 256 bytes dirty, so the next
+  /// frame built in this storage zeroes only those. Same structure rule as
+  /// skip_zeroing(). Call before init<T>().
+  void leave_lists_zero() noexcept { lists_zero_ = true; }
   /// Instead of building a message, copies a finished one: its single segment of `bytes`
   /// (whole words) and the schema id of its root. finish() seals it. For stored frames.
   void copy_message(const std::byte* segment, std::size_t bytes, std::uint64_t schema_id);
@@ -154,11 +164,14 @@ class FrameWriter {
   friend class detail::FrameAccess;  // the allocators: a writer over a fresh loan
   /// Takes a freshly loaned storage (reference count 1); `what` names the loaning pad in errors.
   FrameWriter(FrameStorage* storage, std::string what);
+  /// Bytes a message of `used` bytes built here may have left non-zero.
+  std::size_t dirtied_by(std::size_t used) const noexcept;
   FrameStorage* storage_ = nullptr;
   std::unique_ptr<detail::SegmentBuilder> builder_;
   std::size_t copied_bytes_ = 0;
   std::size_t stale_bytes_ = 0;  // payload bytes an earlier frame may have left non-zero
   bool skip_zeroing_ = false;
+  bool lists_zero_ = false;
   std::string what_;
 };
 

@@ -88,6 +88,7 @@ FrameWriter::FrameWriter(FrameWriter&& other) noexcept
       copied_bytes_(std::exchange(other.copied_bytes_, 0)),
       stale_bytes_(std::exchange(other.stale_bytes_, 0)),
       skip_zeroing_(other.skip_zeroing_),
+      lists_zero_(other.lists_zero_),
       what_(std::move(other.what_)) {
   if (builder_) builder_->rename(&what_);
 }
@@ -100,6 +101,7 @@ FrameWriter& FrameWriter::operator=(FrameWriter&& other) noexcept {
     copied_bytes_ = std::exchange(other.copied_bytes_, 0);
     stale_bytes_ = std::exchange(other.stale_bytes_, 0);
     skip_zeroing_ = other.skip_zeroing_;
+    lists_zero_ = other.lists_zero_;
     what_ = std::move(other.what_);
     if (builder_) builder_->rename(&what_);
   }
@@ -115,7 +117,7 @@ FrameWriter::~FrameWriter() {
       used = builder_->used_bytes();
     } catch (...) {
     }
-    storage_->set_dirty_bytes(std::max(used, stale_bytes_));
+    storage_->set_dirty_bytes(std::max(dirtied_by(used), stale_bytes_));
   } else {
     storage_->set_dirty_bytes(std::max(copied_bytes_, stale_bytes_));
   }
@@ -127,16 +129,24 @@ capnp::MessageBuilder& FrameWriter::message() {
   if (copied_bytes_) throw FrameError(fmt::format("{}: the frame already holds a copied message", what_));
   if (!builder_) {
     if (stale_bytes_) {
-      // Cap'n Proto follows any non-null pointer it initializes over (to zero the
-      // old object), so the root pointer and small structs are always cleared.
-      constexpr std::size_t kStructurePrefix = 256;
-      const std::size_t zero = skip_zeroing_ ? std::min(stale_bytes_, kStructurePrefix) : stale_bytes_;
+      // Cap'n Proto (0.9.2, message.h: allocateSegment returns zeroed words) assumes a
+      // new segment is zero: it follows any non-null pointer it initializes over (to
+      // zero the old object) and leaves unset fields as it found them. List and blob
+      // contents it never reads, so a producer that writes them all (skip_zeroing)
+      // needs only the structure cleared: the root pointer and small structs.
+      const std::size_t zero =
+          skip_zeroing_ ? std::min(stale_bytes_, detail::kStructurePrefixBytes) : stale_bytes_;
       std::memset(storage_->payload(), 0, zero);
       if (zero == stale_bytes_) stale_bytes_ = 0;
     }
     builder_ = std::make_unique<detail::SegmentBuilder>(storage_->payload(), storage_->capacity(), &what_);
   }
   return *builder_;
+}
+
+std::size_t FrameWriter::dirtied_by(std::size_t used) const noexcept {
+  // Lists left as the zeroed memory they were allocated in: only the structure was written.
+  return lists_zero_ ? std::min(used, detail::kStructurePrefixBytes) : used;
 }
 
 void FrameWriter::copy_message(const std::byte* segment, std::size_t bytes, std::uint64_t schema_id) {
@@ -155,8 +165,8 @@ void FrameWriter::copy_message(const std::byte* segment, std::size_t bytes, std:
 Frame FrameWriter::finish(std::uint32_t flags) {
   FrameHeader& h = storage_->header();
   const std::size_t used = builder_ ? builder_->used_bytes() : copied_bytes_;
+  storage_->set_dirty_bytes(std::max(builder_ ? dirtied_by(used) : used, stale_bytes_));
   copied_bytes_ = 0;
-  storage_->set_dirty_bytes(std::max(used, stale_bytes_));
   h.flags = flags & ~kFrameBuiltInPlace;
   if (flags & (kFrameEos | kFrameGap)) {
     h.message_bytes = 0;

@@ -19,6 +19,10 @@ class FrameAccess {
   static FrameStorage* release(Frame& frame) noexcept { return std::exchange(frame.storage_, nullptr); }
   /// The storage behind `frame` (to publish it without a copy).
   static FrameStorage* storage(const Frame& frame) noexcept { return frame.storage_; }
+  /// Only `frame` reads its storage, in this process and elsewhere: it may be written.
+  static bool sole_reader(const Frame& frame) noexcept {
+    return frame.unique() && !frame.storage_->read_elsewhere();
+  }
   /// A writer over freshly loaned `storage` (reference count 1); `what` names the
   /// loaning pad in errors.
   static FrameWriter writer(FrameStorage* storage, std::string what) {

@@ -56,4 +56,21 @@ std::size_t SegmentBuilder::used_bytes() {
   return segments.size() == 0 ? 0 : segments[0].size() * sizeof(capnp::word);
 }
 
+namespace {
+kj::ArrayPtr<capnp::word> words_of(std::byte* segment, std::size_t bytes) {
+  return kj::ArrayPtr<capnp::word>(reinterpret_cast<capnp::word*>(segment), bytes / sizeof(capnp::word));
+}
+}  // namespace
+
+InPlaceBuilder::InPlaceBuilder(std::byte* segment, std::size_t bytes, const std::string* what)
+    : capnp::MessageBuilder(kj::ArrayPtr<SegmentInit>(
+          std::array<SegmentInit, 1>{SegmentInit{words_of(segment, bytes), bytes / sizeof(capnp::word)}}.data(), 1)),
+      what_(what) {}
+
+kj::ArrayPtr<capnp::word> InPlaceBuilder::allocateSegment(capnp::uint minimumSize) {
+  throw FrameError(fmt::format("{}: a message modified in place cannot grow ({} bytes more were asked for); "
+                               "set list sizes and blobs in process(), not process_in_place()",
+                               *what_, static_cast<std::size_t>(minimumSize) * sizeof(capnp::word)));
+}
+
 }  // namespace sgn::detail

@@ -31,4 +31,17 @@ class SegmentBuilder final : public capnp::MessageBuilder {
   const std::string* what_;
 };
 
+/// A Cap'n Proto MessageBuilder over a finished message, to modify it in place
+/// (a transform's in-place hook). The message cannot grow: an allocation fails
+/// loudly, naming the pad.
+class InPlaceBuilder final : public capnp::MessageBuilder {
+ public:
+  /// `segment`: the message's one segment, `bytes` long (whole words), built in place by this program.
+  InPlaceBuilder(std::byte* segment, std::size_t bytes, const std::string* what);
+  kj::ArrayPtr<capnp::word> allocateSegment(capnp::uint minimumSize) override;
+
+ private:
+  const std::string* what_;
+};
+
 }  // namespace sgn::detail

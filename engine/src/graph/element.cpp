@@ -4,6 +4,8 @@
 
 #include <ranges>
 
+#include "frames/frame_access.hpp"
+#include "frames/segment_builder.hpp"
 #include "graph/node.hpp"
 #include "sgn/closest_name.hpp"
 #include "sgn/error.hpp"
@@ -70,11 +72,41 @@ const std::string& Context::element_name() const noexcept { return node_.name();
 
 namespace detail {
 
-FrameWriter& OutputLoan::loan(std::size_t bytes, bool overwrites) {
+OutputFill output_fill(bool overwrites, bool lists_untouched) noexcept {
+  return overwrites ? OutputFill::Overwrites : lists_untouched ? OutputFill::Untouched : OutputFill::Any;
+}
+
+namespace {
+void apply_fill(FrameWriter& writer, OutputFill fill) noexcept {
+  if (fill == OutputFill::Overwrites) writer.skip_zeroing();
+  if (fill == OutputFill::Untouched) writer.leave_lists_zero();
+}
+}  // namespace
+
+OutputLoan::OutputLoan(Node& node) noexcept : node_(node) {}
+OutputLoan::~OutputLoan() = default;
+
+FrameWriter& OutputLoan::loan(std::size_t bytes, OutputFill fill) {
   writer_ = node_.loan(0, bytes);
-  if (overwrites) writer_.skip_zeroing();
+  apply_fill(writer_, fill);
   return writer_;
 }
+
+void OutputLoan::forward(const Frame& in) { forwarded_ = in; }
+
+capnp::MessageBuilder* OutputLoan::modify_in_place(const Frame& in) {
+  // A copied message was validated when read, not trusted: it is not modified in place.
+  if (!(in.header().flags & kFrameBuiltInPlace) || !FrameAccess::sole_reader(in)) return nullptr;
+  FrameStorage* storage = FrameAccess::storage(in);
+  const std::size_t bytes = in.header().message_bytes;
+  // Whoever builds in this memory next must zero what this element may write.
+  storage->set_dirty_bytes(std::max(storage->dirty_bytes(), bytes));
+  in_place_ = std::make_unique<InPlaceBuilder>(storage->payload(), bytes, &node_.outputs[0].what);
+  forwarded_ = in;
+  return in_place_.get();
+}
+
+void OutputLoan::count_copy() noexcept { node_.add_copies(1); }
 
 namespace {
 void publish_gap(Node& node, const FrameHeader* input) {
@@ -86,7 +118,7 @@ void publish_gap(Node& node, const FrameHeader* input) {
 }
 }  // namespace
 
-StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, std::int64_t due_ns,
+StepResult step_source(Node& node, std::size_t output_bytes, OutputFill fill, std::int64_t due_ns,
                        const BuildFn& build) {
   if (!node.outputs_have_space()) return StepResult::WaitOutput;
   if (node.control().eos_requested.load(std::memory_order_relaxed)) return StepResult::Done;
@@ -95,7 +127,7 @@ StepResult step_source(Node& node, std::size_t output_bytes, bool overwrites, st
     if (due_ns > monotonic_ns()) return StepResult::WaitTime;
   }
   FrameWriter writer = node.loan(0, output_bytes);
-  if (overwrites) writer.skip_zeroing();
+  apply_fill(writer, fill);
   Context ctx(node, nullptr);
   switch (build(writer, ctx)) {
     case Flow::Ok:
@@ -128,6 +160,12 @@ StepResult step_transform(Node& node, const TransformFn& transform) {
   const Flow flow = transform(in, out, ctx);
   switch (flow) {
     case Flow::Ok:
+      if (Frame& forwarded = out.forwarded()) {
+        node.note_forward(0, in.header());
+        in = Frame();  // the output is the only handle this element keeps
+        node.publish(0, std::move(forwarded));
+        return StepResult::Progress;
+      }
       if (!out.writer()) {
         throw FrameError(fmt::format("element '{}' returned Flow::Ok without an output frame", node.name()));
       }

@@ -210,6 +210,7 @@ ElementStats Node::stats() const {
   s.bytes_out = c.bytes_out.load(std::memory_order_relaxed);
   s.gaps = c.gaps.load(std::memory_order_relaxed);
   s.discarded = c.discarded.load(std::memory_order_relaxed);
+  s.copies = c.copies.load(std::memory_order_relaxed);
   for (const auto& out : outputs) {
     for (const FrameSender* sender : out.senders) s.copies += sender->copies();
   }

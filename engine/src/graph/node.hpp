@@ -25,6 +25,7 @@ namespace sgn::detail {
 /// add() is a plain load and store, never a locked instruction.
 struct alignas(64) NodeCounters {
   std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, gaps{0}, discarded{0};
+  std::atomic<std::uint64_t> copies{0};  // payload copies the element's own step made (in-place fallback)
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }
@@ -122,6 +123,11 @@ class Node {
   bool publish_waiting(std::size_t output, Frame frame);
   /// Fills sequence and timestamp of a writer for `output`.
   void stamp(std::size_t output, FrameHeader& header, const FrameHeader* input);
+  /// `input` goes out on `output` as it is (its header is not written: others may read it).
+  void note_forward(std::size_t output, const FrameHeader& input) noexcept {
+    outputs[output].next_sequence = input.sequence + 1;
+  }
+  void add_copies(std::uint64_t n) noexcept { NodeCounters::add(counters_->copies, n); }
   /// Sends EOS on every output that has not had it, waiting for room if `wait`.
   bool publish_eos(bool wait);
   void close_outputs() noexcept;

@@ -11,9 +11,10 @@ namespace {
 constexpr std::size_t kHeaderBytes = 64;
 }
 
-// [header | a waker per node | counters per link | counters per node]
+// [header | a waker per node | counters per link | counters per node | forward slots per link]
 std::size_t ControlBlock::bytes_for(std::uint32_t nodes, std::uint32_t links) {
-  return kHeaderBytes + nodes * sizeof(SharedWaker) + links * sizeof(LinkCounters) + nodes * sizeof(NodeCounters);
+  return kHeaderBytes + nodes * sizeof(SharedWaker) + links * sizeof(LinkCounters) + nodes * sizeof(NodeCounters) +
+         links * sizeof(ForwardSlots);
 }
 
 ControlBlock ControlBlock::create(const std::string& name, std::uint32_t nodes, std::uint32_t links) {
@@ -28,6 +29,9 @@ ControlBlock ControlBlock::create(const std::string& name, std::uint32_t nodes, 
     new (base + kHeaderBytes + nodes * sizeof(SharedWaker) + links * sizeof(LinkCounters) + i * sizeof(NodeCounters))
         NodeCounters();
   }
+  const std::size_t slots = kHeaderBytes + nodes * sizeof(SharedWaker) + links * sizeof(LinkCounters) +
+                            nodes * sizeof(NodeCounters);
+  for (std::uint32_t i = 0; i < links; ++i) new (base + slots + i * sizeof(ForwardSlots)) ForwardSlots();
   Header* header = new (base) Header{kMagic, nodes, links, {}};
   header->poisoned.store(0);
   return block;
@@ -60,6 +64,12 @@ NodeCounters& ControlBlock::counters(std::uint32_t node) const {
   const std::size_t offset =
       kHeaderBytes + nodes() * sizeof(SharedWaker) + links() * sizeof(LinkCounters) + node * sizeof(NodeCounters);
   return *std::launder(reinterpret_cast<NodeCounters*>(base() + offset));
+}
+
+std::atomic<std::uint32_t>& ControlBlock::forward_slot(std::uint32_t link, std::uint32_t slot) const {
+  const std::size_t offset = kHeaderBytes + nodes() * sizeof(SharedWaker) + links() * sizeof(LinkCounters) +
+                             nodes() * sizeof(NodeCounters) + link * sizeof(ForwardSlots);
+  return std::launder(reinterpret_cast<ForwardSlots*>(base() + offset))->readers[slot];
 }
 
 }  // namespace sgn::detail

@@ -24,6 +24,13 @@ struct alignas(64) LinkCounters {
   std::atomic<std::uint64_t> data_consumed{0};
 };
 
+/// Frames an output forwards by reference at once (see IoxOutput): each slot counts
+/// the readers that still hold the forwarded frame.
+inline constexpr std::uint32_t kForwardSlots = 128;
+struct alignas(64) ForwardSlots {
+  std::atomic<std::uint32_t> readers[kForwardSlots] = {};
+};
+
 struct alignas(64) SharedWaker {
   Waker waker;
   std::atomic<std::uint32_t> commands{0};  // set by main after it publishes a command for this node
@@ -41,6 +48,8 @@ class ControlBlock {
   LinkCounters& link(std::uint32_t index) const;
   /// Counters of node `node`, written by the process that runs it.
   NodeCounters& counters(std::uint32_t node) const;
+  /// Readers left of frame `slot` forwarded on the output whose first link is `link`.
+  std::atomic<std::uint32_t>& forward_slot(std::uint32_t link, std::uint32_t slot) const;
   /// A process of this instance died without unregistering from RouDi (see iox_runtime.hpp):
   /// the others abandon their ports of this instance instead of destroying them.
   void mark_poisoned() const noexcept { header()->poisoned.store(1, std::memory_order_release); }
@@ -56,7 +65,7 @@ class ControlBlock {
     std::uint32_t links;
     std::atomic<std::uint32_t> poisoned;
   };
-  static constexpr std::uint64_t kMagic = 0x73676e2d63746c32;  // "sgn-ctl2"
+  static constexpr std::uint64_t kMagic = 0x73676e2d63746c33;  // "sgn-ctl3"
   static std::size_t bytes_for(std::uint32_t nodes, std::uint32_t links);
   SharedWaker& slot(std::uint32_t node) const;
   std::byte* base() const noexcept { return static_cast<std::byte*>(segment_.data()); }

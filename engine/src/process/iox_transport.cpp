@@ -8,6 +8,7 @@
 #include <optional>
 #include <thread>
 
+#include "iceoryx_hoofs/internal/relocatable_pointer/base_relative_pointer.hpp"
 #include "iceoryx_posh/mepoo/chunk_header.hpp"
 #include "iceoryx_posh/popo/untyped_publisher.hpp"
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
@@ -21,13 +22,30 @@ namespace {
 
 constexpr std::uint64_t kMarkerMagic = 0x73676e2d64697274;  // "sgn-dirt"
 
-// After the FrameHeader: how many segment bytes a previous sgn frame may have left non-zero.
+enum class ChunkKind : std::uint32_t {
+  Frame = 0,      // [FrameHeader | marker | Cap'n Proto segment]
+  Reference = 1,  // [FrameHeader of the target | marker | ForwardRef]: a frame forwarded by reference
+};
+
+// After the FrameHeader. `dirty_bytes`: how many segment bytes a previous sgn frame
+// may have left non-zero; `readers`: subscribers the chunk was published to.
 struct ChunkMarker {
   std::uint64_t magic;
   std::uint64_t dirty_bytes;
+  std::uint32_t readers;
+  ChunkKind kind;
 };
 static_assert(sizeof(FrameHeader) + sizeof(ChunkMarker) <= kChunkPrefixBytes);
 
+// The payload of a Reference chunk: where the forwarded chunk is (iceoryx's segment id
+// and offset: the data segments are mapped in every process of the group, each at its
+// own address) and the slot that counts its readers.
+struct ForwardRef {
+  std::uint64_t segment;
+  std::uint64_t offset;
+  std::uint32_t slot_link;
+  std::uint32_t slot;
+};
 
 class ChunkStorage : public FrameStorage {
  public:
@@ -39,17 +57,40 @@ class ChunkStorage : public FrameStorage {
     const ChunkMarker& m = marker();
     return m.magic == kMarkerMagic ? m.dirty_bytes : capacity_;
   }
-  void set_dirty_bytes(std::size_t bytes) noexcept override { marker() = ChunkMarker{kMarkerMagic, bytes}; }
+  void set_dirty_bytes(std::size_t bytes) noexcept override {
+    ChunkMarker& m = marker();
+    if (m.magic != kMarkerMagic) m = ChunkMarker{kMarkerMagic, 0, 0, ChunkKind::Frame};
+    m.dirty_bytes = bytes;
+  }
+  std::byte* chunk() const noexcept { return chunk_; }
 
  protected:
-  ChunkMarker& marker() const noexcept { return *reinterpret_cast<ChunkMarker*>(chunk_ + sizeof(FrameHeader)); }
+  ChunkMarker& marker() const noexcept { return marker_of(chunk_); }
+  static ChunkMarker& marker_of(std::byte* chunk) noexcept {
+    return *reinterpret_cast<ChunkMarker*>(chunk + sizeof(FrameHeader));
+  }
   std::byte* chunk_;
   std::size_t capacity_;
+};
+
+// A chunk of another publisher, taken here: what an output can forward by reference.
+class InboundChunk : public ChunkStorage {
+ public:
+  using ChunkStorage::ChunkStorage;
+  /// Holding it longer keeps the subscriber that took it within iceoryx's limit.
+  virtual bool may_hold_longer() const noexcept = 0;
 };
 
 std::size_t user_payload_size(const void* payload) {
   return iox::mepoo::ChunkHeader::fromUserPayload(payload)->userPayloadSize();
 }
+
+// Chunks an input may hold beyond those forwarded: the element's own, in its step.
+constexpr std::uint32_t kHeldMargin = 16;
+// How long an output whose forward slots are all held waits for one before it copies
+// instead: readers that keep frames that long (a WorkerElement collecting them) must
+// not stall the stream for good.
+constexpr std::int64_t kSlotWaitNs = 1'000'000'000;
 
 }  // namespace
 
@@ -130,19 +171,14 @@ std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& w
                                  "of payload); raise the largest mempool size in the RouDi config",
                                  what, message_bytes, mempools_.largest_payload() - kChunkPrefixBytes));
   }
-  // Every publisher of the pipeline may draw on this pool, each holding its window
-  // in flight plus the chunks it and its consumers work on: keep the windows to
-  // half of a fair share, so producers wait on credits, never on a dry pool (a
-  // transform that cannot loan its output would stop consuming: a deadlock).
-  const std::size_t share = mempools_.chunks_for(needed) / (2 * std::max<std::size_t>(publishers_, 2));
-  const std::size_t window = std::clamp<std::size_t>(share, 1, queue_maxsize_);
-  if (window != window_ || !window_logged_) {
+  const std::size_t previous_window = window_;
+  fit_window(needed);
+  if (window_ != previous_window || !window_logged_) {
     window_logged_ = true;
     logger("link")->debug("{}: up to {} frame(s) of {} bytes in flight ({} chunks in the pool, {} publishers, "
                           "queue {})",
-                          what, window, message_bytes, mempools_.chunks_for(needed), publishers_, queue_maxsize_);
+                          what, window_, message_bytes, mempools_.chunks_for(needed), publishers_, queue_maxsize_);
   }
-  window_ = window;
   for (int attempt = 0;; ++attempt) {
     IoxCall call;
     auto result = port_->publisher.loan(static_cast<std::uint32_t>(needed), kChunkAlignment);
@@ -159,7 +195,26 @@ std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& w
   }
 }
 
+void IoxOutput::fit_window(std::size_t chunk_bytes) {
+  // Every publisher of the pipeline may draw on this pool, each holding its window
+  // in flight plus the chunks it and its consumers work on: keep the windows to
+  // half of a fair share, so producers wait on credits, never on a dry pool (a
+  // transform that cannot loan its output would stop consuming: a deadlock).
+  const std::size_t share = mempools_.chunks_for(chunk_bytes) / (2 * std::max<std::size_t>(publishers_, 2));
+  window_ = std::clamp<std::size_t>(share, 1, queue_maxsize_);
+}
+
+bool IoxOutput::slots_full() const noexcept {
+  if (forwards_held_ < kForwardSlots) return false;
+  sweep_forwards();
+  if (forwards_held_ < kForwardSlots) return false;
+  const std::int64_t now = monotonic_ns();
+  if (slots_full_since_ns_ == 0) slots_full_since_ns_ = now;
+  return now - slots_full_since_ns_ < kSlotWaitNs;
+}
+
 bool IoxOutput::has_space() const noexcept {
+  if (slots_full()) return false;
   for (const Link& link : links_) {
     const LinkCounters& c = block_.link(link.counter);
     if (c.published.load(std::memory_order_relaxed) - c.consumed.load(std::memory_order_acquire) >= window_) {
@@ -180,25 +235,93 @@ std::size_t IoxOutput::size() const noexcept {
 
 bool IoxOutput::try_push(Frame& frame) {
   if (!has_space()) return false;
-  // Zero copy when the frame was loaned here, which is the case for every
-  // frame an element builds for this pad; anything else is copied once, counted.
+  // Zero copy when the frame was loaned here, which is the case for every frame an
+  // element builds for this pad, or when it is another publisher's chunk taken here
+  // (a transform forwarding its input): that goes by reference. Anything else is
+  // copied once, counted.
   FrameStorage* storage = FrameAccess::storage(frame);
   auto* loan = dynamic_cast<Loan*>(storage);
   const bool data = (frame.header().flags & (kFrameEos | kFrameGap)) == 0;
   if (loan && loan->owner() == this && frame.unique()) {
     loan->mark_published();
+    ChunkMarker& m = *reinterpret_cast<ChunkMarker*>(static_cast<std::byte*>(loan->chunk()) + sizeof(FrameHeader));
+    m.readers = static_cast<std::uint32_t>(links_.size());
+    m.kind = ChunkKind::Frame;
     publish_chunk(loan->chunk(), data);
-  } else {
+  } else if (!try_forward(frame, data)) {
     const FrameHeader& h = frame.header();
     auto* chunk = loan_chunk(h.message_bytes, "frame copied into shared memory");
     std::memcpy(chunk, &h, sizeof h);
-    *reinterpret_cast<ChunkMarker*>(chunk + sizeof(FrameHeader)) = ChunkMarker{kMarkerMagic, h.message_bytes};
+    *reinterpret_cast<ChunkMarker*>(chunk + sizeof(FrameHeader)) =
+        ChunkMarker{kMarkerMagic, h.message_bytes, static_cast<std::uint32_t>(links_.size()), ChunkKind::Frame};
     std::memcpy(chunk + kChunkPrefixBytes, frame.payload(), h.message_bytes);
     publish_chunk(chunk, data);
     ++copies_;
   }
   frame = Frame();
   return true;
+}
+
+bool IoxOutput::try_forward(Frame& frame, bool data) {
+  auto* inbound = dynamic_cast<InboundChunk*>(FrameAccess::storage(frame));
+  if (!inbound || links_.empty() || !inbound->may_hold_longer()) return false;
+  if (forwarded_.empty()) forwarded_.resize(kForwardSlots);
+  sweep_forwards();
+  std::uint32_t slot = 0;
+  while (slot < kForwardSlots && forwarded_[slot]) ++slot;
+  if (slot == kForwardSlots) return false;  // its readers hold that many: copy rather than wait
+  using iox::rp::BaseRelativePointer;
+  std::byte* target = inbound->chunk();
+  const auto segment = BaseRelativePointer::searchId(target);
+  if (segment == BaseRelativePointer::NULL_POINTER_ID) return false;
+  const auto offset = BaseRelativePointer::getOffset(segment, target);
+
+  auto* ref = loan_chunk(sizeof(ForwardRef), "frame forwarded by reference");
+  // Credits follow the forwarded chunks' pool (they are what the readers hold), not the small reference's.
+  fit_window(user_payload_size(target));
+  std::memcpy(ref, &frame.header(), sizeof(FrameHeader));
+  *reinterpret_cast<ChunkMarker*>(ref + sizeof(FrameHeader)) =
+      ChunkMarker{kMarkerMagic, sizeof(ForwardRef), static_cast<std::uint32_t>(links_.size()), ChunkKind::Reference};
+  *reinterpret_cast<ForwardRef*>(ref + kChunkPrefixBytes) = ForwardRef{segment, offset, links_.front().counter, slot};
+  block_.forward_slot(links_.front().counter, slot).store(static_cast<std::uint32_t>(links_.size()),
+                                                          std::memory_order_release);
+  forwarded_[slot] = std::move(frame);
+  ++forwards_held_;
+  publish_chunk(ref, data);
+  return true;
+}
+
+void IoxOutput::sweep_forwards() const noexcept {
+  if (forwards_held_ == 0) return;
+  for (std::uint32_t slot = 0; slot < forwarded_.size(); ++slot) {
+    if (forwarded_[slot] &&
+        block_.forward_slot(links_.front().counter, slot).load(std::memory_order_acquire) == 0) {
+      forwarded_[slot] = Frame();
+      --forwards_held_;
+    }
+  }
+  if (forwards_held_ < kForwardSlots) slots_full_since_ns_ = 0;
+}
+
+std::size_t IoxOutput::forwards_held() noexcept {
+  sweep_forwards();
+  return forwards_held_;
+}
+
+void IoxOutput::release_forwards(Waker& waker, const std::function<bool()>& give_up,
+                                 std::chrono::milliseconds limit) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  auto settled = [&] { return forwards_held() == 0 || give_up(); };
+  while (!settled() && std::chrono::steady_clock::now() < deadline) {
+    waker.wait_unless(settled, std::chrono::milliseconds(10));
+  }
+  drop_forwards();  // readers that did not release by now are gone: the chunks go back
+}
+
+void IoxOutput::drop_forwards() noexcept {
+  for (Frame& frame : forwarded_) frame = Frame();
+  forwards_held_ = 0;
+  slots_full_since_ns_ = 0;
 }
 
 void IoxOutput::publish_chunk(void* payload, bool data) {
@@ -221,11 +344,15 @@ struct IoxInput::Port {
 };
 
 namespace {
-class Received final : public ChunkStorage {
+class Received final : public InboundChunk {
  public:
   Received(IoxInput& owner, const void* chunk)
-      : ChunkStorage(static_cast<std::byte*>(const_cast<void*>(chunk)), user_payload_size(chunk) - kChunkPrefixBytes),
+      : InboundChunk(static_cast<std::byte*>(const_cast<void*>(chunk)), user_payload_size(chunk) - kChunkPrefixBytes),
         owner_(owner) {}
+  bool read_elsewhere() const noexcept override { return marker().readers > 1; }
+  bool may_hold_longer() const noexcept override {
+    return owner_.held() + kHeldMargin < iox::MAX_CHUNKS_HELD_PER_SUBSCRIBER_SIMULTANEOUSLY;
+  }
 
  private:
   void recycle() noexcept override {
@@ -233,6 +360,28 @@ class Received final : public ChunkStorage {
     delete this;
   }
   IoxInput& owner_;
+};
+
+// A frame another process forwarded by reference: the chunk of its upstream publisher,
+// held there until every reader released its slot.
+class Referred final : public InboundChunk {
+ public:
+  Referred(std::byte* target, std::atomic<std::uint32_t>& slot, Waker& holder, std::uint32_t fanout)
+      : InboundChunk(target, user_payload_size(target) - kChunkPrefixBytes),
+        slot_(slot),
+        holder_(holder),
+        fanout_(fanout) {}
+  bool read_elsewhere() const noexcept override { return fanout_ > 1 || marker().readers > 1; }
+  bool may_hold_longer() const noexcept override { return true; }  // holds nothing of a subscriber here
+
+ private:
+  void recycle() noexcept override {
+    if (slot_.fetch_sub(1, std::memory_order_acq_rel) == 1) holder_.notify();
+    delete this;
+  }
+  std::atomic<std::uint32_t>& slot_;
+  Waker& holder_;
+  std::uint32_t fanout_;
 };
 }  // namespace
 
@@ -264,7 +413,28 @@ bool IoxInput::try_pop(Frame& out) {
     throw Error(fmt::format("{}: this element holds too many frames at once (iceoryx allows {} per input)", what_,
                             iox::MAX_CHUNKS_HELD_PER_SUBSCRIBER_SIMULTANEOUSLY));
   }
-  out = FrameAccess::adopt(new Received(*this, result.value()));
+  auto* chunk = static_cast<std::byte*>(const_cast<void*>(result.value()));
+  const ChunkMarker& marker = *reinterpret_cast<const ChunkMarker*>(chunk + sizeof(FrameHeader));
+  if (marker.magic == kMarkerMagic && marker.kind == ChunkKind::Reference) {
+    const ForwardRef ref = *reinterpret_cast<const ForwardRef*>(chunk + kChunkPrefixBytes);
+    const std::uint32_t fanout = marker.readers;
+    auto* target = static_cast<std::byte*>(iox::rp::BaseRelativePointer::getPtr(ref.segment, ref.offset));
+    std::atomic<std::uint32_t>& slot = block_.forward_slot(ref.slot_link, ref.slot);
+    {
+      std::lock_guard release_lock(release_mutex_);
+      IoxCall release_call;
+      port_->subscriber.release(chunk);  // the reference is read; the slot holds the frame
+    }
+    if (!target) {
+      slot.fetch_sub(1, std::memory_order_acq_rel);
+      throw Error(fmt::format("{}: a frame forwarded by reference points outside the shared memory mapped here "
+                              "(segment {}, offset {})", what_, ref.segment, ref.offset));
+    }
+    out = FrameAccess::adopt(new Referred(target, slot, *producer_, fanout));
+  } else {
+    held_.fetch_add(1, std::memory_order_relaxed);
+    out = FrameAccess::adopt(new Received(*this, chunk));
+  }
   LinkCounters& counters = block_.link(counter_);
   if ((out.header().flags & (kFrameEos | kFrameGap)) == 0) NodeCounters::add(counters.data_consumed);
   counters.consumed.fetch_add(1, std::memory_order_release);
@@ -281,6 +451,7 @@ void IoxInput::release(const void* payload) noexcept {
   std::lock_guard lock(release_mutex_);
   IoxCall call;
   port_->subscriber.release(payload);
+  held_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace sgn::detail

@@ -6,7 +6,9 @@
 // and producer's shared wakers, and the iceoryx queues are lossless
 // (WAIT_FOR_CONSUMER + BLOCK_PRODUCER) as a second line of defence.
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,12 +52,26 @@ class IoxOutput final : public FrameAllocator, public FrameSender {
   bool connected() const;
   /// Leaves the iceoryx port as it is, never destroyed (see iox_runtime.hpp).
   void abandon() noexcept;
+  /// Frames of other publishers this output forwards by reference and holds for its readers.
+  std::size_t forwards_held() noexcept;
+  /// Before its inputs go: waits on `waker` until every reader of a forwarded frame
+  /// released it, `give_up()` says stop, or `limit` passed; then drops them all.
+  void release_forwards(Waker& waker, const std::function<bool()>& give_up, std::chrono::milliseconds limit);
+  /// Drops the forwarded frames now (their readers are gone); before the inputs that took them go.
+  void drop_forwards() noexcept;
 
   class Loan;
 
  private:
   std::byte* loan_chunk(std::size_t message_bytes, const std::string& what);
+  void fit_window(std::size_t chunk_bytes);
   void publish_chunk(void* payload, bool data);
+  /// Publishes a reference to `frame`'s chunk (a chunk of another publisher, received
+  /// here) and holds the frame until its readers are done. False: a copy is needed.
+  bool try_forward(Frame& frame, bool data);
+  void sweep_forwards() const noexcept;
+  /// Every forward slot is held: wait for one (room), for up to kSlotWait, then copy.
+  bool slots_full() const noexcept;
   struct Port;
   OwnedPort<Port> port_;
   std::vector<Link> links_;
@@ -67,6 +83,9 @@ class IoxOutput final : public FrameAllocator, public FrameSender {
   std::size_t publishers_;
   const std::atomic<bool>* stop_;
   std::uint64_t copies_ = 0;
+  mutable std::vector<Frame> forwarded_;  // by slot; empty: free
+  mutable std::size_t forwards_held_ = 0;
+  mutable std::int64_t slots_full_since_ns_ = 0;  // 0: not full
 };
 
 /// The consumer side of one input pad.
@@ -81,6 +100,8 @@ class IoxInput final : public FrameReceiver {
   /// The subscription is live (the producer's publisher was found).
   bool connected() const;
   void release(const void* payload) noexcept;
+  /// Chunks taken and not yet released: iceoryx allows 256 per subscriber.
+  std::uint32_t held() const noexcept { return held_.load(std::memory_order_relaxed); }
   /// Leaves the iceoryx port as it is, never destroyed (see iox_runtime.hpp).
   void abandon() noexcept;
 
@@ -92,6 +113,7 @@ class IoxInput final : public FrameReceiver {
   Waker* producer_;
   std::string what_;
   std::mutex release_mutex_;  // frames may be dropped on another thread than the one taking them
+  std::atomic<std::uint32_t> held_{0};
 };
 
 }  // namespace sgn::detail

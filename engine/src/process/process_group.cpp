@@ -138,6 +138,9 @@ ProcessGroup::~ProcessGroup() {
     }
     if (w.pidfd >= 0) ::close(w.pidfd);
   }
+  // Every worker is gone: frames main forwarded by reference have no reader left, and
+  // they hold chunks of main's inputs, which go first.
+  for (auto& out : outputs_) out->drop_forwards();
   if (block_.poisoned()) {
     // A worker may have died holding a port mutex of this instance: RouDi must never
     // touch the ports connected to it (see iox_runtime.hpp).
@@ -490,7 +493,7 @@ void ProcessGroup::fill_stats(std::vector<ElementStats>& stats) const {
       s.bytes_out = c.bytes_out.load();
       s.gaps = c.gaps.load();
       s.discarded = c.discarded.load();
-      s.copies = w.copies;
+      s.copies = std::max(w.copies, c.copies.load());  // a worker that died sent no totals
       s.latency_p50_us = w.latency_p50_us;
       s.latency_p99_us = w.latency_p99_us;
     }

@@ -33,6 +33,7 @@ namespace detail {
 namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
+constexpr auto kForwardReleaseLimit = std::chrono::milliseconds(10'000);
 
 schema::ErrorKind kind_of(const std::exception& e) {
   if (dynamic_cast<const FrameError*>(&e)) return schema::ErrorKind::FRAME_OVERFLOW;
@@ -53,6 +54,13 @@ MempoolTable mempools_of(schema::WorkerSpec::Reader spec) {
 struct WorkerPorts {
   std::vector<std::unique_ptr<IoxOutput>> outputs;
   std::vector<std::unique_ptr<IoxInput>> inputs;
+  WorkerPorts() = default;
+  WorkerPorts(const WorkerPorts&) = delete;
+  WorkerPorts& operator=(const WorkerPorts&) = delete;
+  /// Frames forwarded by reference hold chunks of the inputs, which go first.
+  ~WorkerPorts() {
+    for (auto& out : outputs) out->drop_forwards();
+  }
   /// Ports connected to a process that died inside iceoryx are never destroyed.
   void abandon_inputs() {
     for (auto& in : inputs) in->abandon();
@@ -233,8 +241,7 @@ class WorkerProcess {
       }
     }
     const ElementStats stats = node_->stats();
-    std::uint64_t copies = 0;
-    for (auto& out : ports_.outputs) copies += out->copies();
+    const std::uint64_t copies = stats.copies;  // its outputs' and its own (in-place fallback)
     send_status([&](schema::Status::Builder s) {
       auto t = s.initTerminated();
       t.setFramesIn(stats.frames_in);
@@ -251,6 +258,13 @@ class WorkerProcess {
   }
 
   void release() {
+    // Frames this worker forwarded by reference are read downstream from its inputs'
+    // chunks: they stay until their readers are done (a stopped reader drops its frames
+    // too), unless a process of the run was killed (main marks the instance poisoned
+    // when it reaps it: that reader never will), within a limit of its own.
+    for (auto& out : ports_.outputs) {
+      out->release_forwards(node_->waker(), [&] { return block_.poisoned(); }, kForwardReleaseLimit);
+    }
     node_.reset();  // frames go back to their subscribers before the ports go
     if (block_.poisoned()) {
       // A process of this run died inside iceoryx: unsubscribing from its ports (and

@@ -21,6 +21,8 @@ class BytesSource final : public Source<schema::Bytes> {
 
   std::size_t max_output_bytes() const override { return size_ + 64; }
   bool overwrites_output() const override { return fill_ == Fill::Pattern; }
+  /// fill=none: the data stays as allocated (zeros), so no frame pays a memset of it.
+  bool leaves_lists_zero() const override { return fill_ == Fill::None; }
   Flow produce(schema::Bytes::Builder out, Context& ctx) override;
 
  private:

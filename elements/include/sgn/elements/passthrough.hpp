@@ -1,5 +1,5 @@
 #pragma once
-/// "passthrough": copies Bytes frames through, for measuring per-stage overhead.
+/// "passthrough": passes Bytes frames on unchanged, without a copy, for measuring per-stage overhead.
 
 #include <sgn/element.hpp>
 #include <sgn/registry.hpp>
@@ -8,14 +8,14 @@
 namespace sgn::elements {
 
 /// Bytes -> Bytes only: pads are typed, so a passthrough for any type cannot be linked
-/// everywhere. The payload is copied into the output frame (a transform always builds one).
+/// everywhere. The input frame itself goes downstream (Transform::passthrough()): no
+/// copy of the payload in any placement.
 class Passthrough final : public Transform<schema::Bytes, schema::Bytes> {
  public:
   static ElementInfo describe();
   explicit Passthrough(const ElementArgs& args) : Transform(args) {}
 
-  std::size_t max_output_bytes(schema::Bytes::Reader in) const override { return in.getData().size() + 64; }
-  Flow process(schema::Bytes::Reader in, schema::Bytes::Builder out, Context& ctx) override;
+  bool passthrough() const override { return true; }
 };
 
 }  // namespace sgn::elements

@@ -26,6 +26,10 @@ class FrameStorage {
   /// Bytes at the start of payload() that may be non-zero (Cap'n Proto needs zeroed space).
   virtual std::size_t dirty_bytes() const noexcept = 0;
   virtual void set_dirty_bytes(std::size_t bytes) noexcept = 0;
+  /// Readers outside this process may hold this storage too (a shared-memory chunk
+  /// published to several consumers): then nobody may write it, even with the only
+  /// handle of this process.
+  virtual bool read_elsewhere() const noexcept { return false; }
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   /// Handles sharing this storage (a hint when other threads hold handles too).

@@ -1,0 +1,275 @@
+// Forwarding without a copy: a transform that passes its input on (passthrough) or
+// modifies it in place publishes the input frame itself, in every placement; in
+// process placement by reference to the upstream chunk, held until its readers are done.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sgn/elements/register.hpp>
+#include <sgn/error.hpp>
+#include <sgn/init.hpp>
+#include <sgn/pipeline.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "support/run_helpers.hpp"
+#include "support/temp_file.hpp"
+#include "support/test_elements.hpp"
+#include "support/wait_until.hpp"
+
+namespace sgn {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// Far beyond iceoryx's 256 chunks held per subscriber and the 128 forward slots of an
+// output: a chunk that is never released shows as a run that stops or fails.
+constexpr std::size_t kFrames = 3000;
+
+std::string name_of(Placement placement) { return std::string(to_string(placement)); }
+
+void expect_all_frames(const test::SinkRecord& record, std::size_t frames) {
+  ASSERT_EQ(record.sequences.size(), frames);
+  for (std::size_t i = 0; i < frames; ++i) {
+    ASSERT_EQ(record.sequences[i], i) << "lost or reordered at " << i;
+    ASSERT_EQ(record.payload_index[i], static_cast<std::int64_t>(i)) << "payload of frame " << i;
+  }
+  EXPECT_EQ(record.mismatches, 0u) << "frames whose bytes differ from what was sent";
+  EXPECT_TRUE(record.eos);
+}
+
+void expect_conserved(const RunReport& report, const char* element, std::size_t frames) {
+  const ElementStats* s = report.find(element);
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->frames_in, frames) << element;
+  EXPECT_EQ(s->frames_out, frames) << element;
+  EXPECT_EQ(s->discarded, 0u) << element;
+}
+
+/// Keeps every frame it receives until EOS (a second reader that is never done
+/// early), then checks them as PatternSink does, into SinkRecord::named(record).
+}  // namespace
+
+class KeepSink final : public WorkerElement {
+ public:
+  static ElementInfo describe() {
+    return {"test-keep-sink", "holds every frame until EOS, then checks them",
+            {property<std::string>("record", "default", "record name")}};
+  }
+  explicit KeepSink(const ElementArgs& args)
+      : WorkerElement(args, {{"in", schema_type<schema::Bytes>()}}, {}),
+        record_(test::SinkRecord::named(properties().get<std::string>("record"))) {}
+
+ protected:
+  void run(WorkerContext& ctx) override {
+    InputPad in = ctx.input();
+    std::vector<Frame> kept;
+    while (!ctx.should_stop()) {
+      std::optional<Frame> frame = in.pull();
+      if (!frame || frame->eos()) break;
+      kept.push_back(std::move(*frame));
+    }
+    std::lock_guard lock(record_.mutex);
+    for (const Frame& frame : kept) {
+      auto data = frame.read<schema::Bytes>()->getData();
+      std::int64_t index = -1;
+      if (data.size() >= 8) std::memcpy(&index, data.begin(), 8);
+      bool same = data.size() >= 8;
+      for (std::size_t i = 8; same && i < data.size(); ++i) same = data[i] == 0;
+      record_.sequences.push_back(frame.header().sequence);
+      record_.payload_index.push_back(index);
+      if (!same) ++record_.mismatches;
+    }
+    record_.eos = true;
+  }
+
+ private:
+  test::SinkRecord& record_;
+};
+
+namespace {
+
+class ForwardingTest : public ::testing::TestWithParam<Placement> {};
+
+TEST_P(ForwardingTest, APassthroughDeliversTheSameBytesWithoutACopy) {
+  auto& record = test::SinkRecord::named("pass");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", std::to_string(kFrames)}, {"bytes", "1024"}})
+      .add("test-passthrough", "pass", {}, GetParam())
+      .add("test-pattern-sink", "sink", {{"record", "pass"}});
+  p.link("src", "pass").link("pass", "sink");
+  const RunReport report = test::run_within(p, 60s);
+  expect_all_frames(record, kFrames);
+  expect_conserved(report, "pass", kFrames);
+  EXPECT_EQ(report.find("sink")->frames_in, kFrames);
+  for (const char* name : {"src", "pass", "sink"}) EXPECT_EQ(report.find(name)->copies, 0u) << name;
+}
+
+TEST_P(ForwardingTest, AnInPlaceTransformModifiesTheFrameWithoutACopy) {
+  auto& record = test::SinkRecord::named("in-place");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", std::to_string(kFrames)}, {"bytes", "4096"}})
+      .add("test-in-place", "xor", {{"mask", "165"}}, GetParam())
+      .add("test-pattern-sink", "sink", {{"record", "in-place"}, {"mask", "165"}});
+  p.link("src", "xor").link("xor", "sink");
+  const RunReport report = test::run_within(p, 60s);
+  expect_all_frames(record, kFrames);
+  expect_conserved(report, "xor", kFrames);
+  for (const char* name : {"src", "xor", "sink"}) EXPECT_EQ(report.find(name)->copies, 0u) << name;
+}
+
+TEST_P(ForwardingTest, WithASecondReaderAnInPlaceTransformCopiesAndCountsIt) {
+  auto& modified = test::SinkRecord::named("modified");
+  auto& original = test::SinkRecord::named("original");
+  modified.clear();
+  original.clear();
+  constexpr std::size_t frames = 500;
+  Pipeline p;
+  // The other reader holds every frame (in a thread), or, in process placement, the
+  // source is a worker publishing one chunk to both: either way the transform is
+  // never the only reader.
+  const bool process = GetParam() == Placement::Process;
+  p.add("test-count-source", "src", {{"count", std::to_string(frames)}, {"bytes", "2048"}}, GetParam())
+      .add("test-in-place", "xor", {{"mask", "90"}}, GetParam())
+      .add("test-pattern-sink", "modified", {{"record", "modified"}, {"mask", "90"}})
+      .add(process ? "test-pattern-sink" : "test-keep-sink", "original", {{"record", "original"}},
+           process ? Placement::Main : Placement::Thread);
+  p.link("src", "xor").link("xor", "modified").link("src", "original");
+  const RunReport report = test::run_within(p, 60s);
+  expect_all_frames(modified, frames);
+  expect_all_frames(original, frames);  // the other reader saw the frame unmodified
+  EXPECT_EQ(report.find("xor")->copies, frames);
+  EXPECT_EQ(report.find("src")->copies, 0u);
+}
+
+TEST_P(ForwardingTest, AChainOfPassthroughsAndAnInPlaceStageCopiesNothing) {
+  auto& record = test::SinkRecord::named("chain");
+  record.clear();
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", std::to_string(kFrames)}, {"bytes", "65536"}}, GetParam())
+      .add("test-passthrough", "a", {}, GetParam())
+      .add("test-in-place", "xor", {{"mask", "1"}}, GetParam())
+      .add("test-passthrough", "b", {}, GetParam())
+      .add("test-pattern-sink", "sink", {{"record", "chain"}, {"mask", "1"}});
+  p.link("src", "a").link("a", "xor").link("xor", "b").link("b", "sink");
+  const RunReport report = test::run_within(p, 60s);
+  expect_all_frames(record, kFrames);
+  for (const char* name : {"a", "xor", "b"}) expect_conserved(report, name, kFrames);
+  for (const char* name : {"src", "a", "xor", "b", "sink"}) EXPECT_EQ(report.find(name)->copies, 0u) << name;
+}
+
+TEST_P(ForwardingTest, MemoryModifiedInPlaceIsZeroedForTheNextFrameOfAConstantSource) {
+  // bytes-source fill=none zeroes only the structure of its reused frames; a transform
+  // that wrote their payload in place must make the next frame zero it all again.
+  auto& record = test::SinkRecord::named("constant");
+  record.clear();
+  constexpr std::size_t frames = 600;
+  Pipeline p;
+  p.add("bytes-source", "src", {{"frames", std::to_string(frames)}, {"size", "4096"}, {"fill", "none"}})
+      .add("test-in-place", "xor", {{"mask", "90"}}, GetParam())
+      .add("test-pattern-sink", "sink", {{"record", "constant"}, {"mask", "90"}});
+  p.link("src", "xor").link("xor", "sink");
+  const RunReport report = test::run_within(p, 60s);
+  ASSERT_EQ(record.sequences.size(), frames);
+  EXPECT_EQ(record.mismatches, 0u) << "frames that did not start from zeros";
+  EXPECT_EQ(report.find("xor")->copies, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Placements, ForwardingTest,
+                         ::testing::Values(Placement::Main, Placement::Thread, Placement::Process),
+                         [](const auto& param_info) { return name_of(param_info.param); });
+
+/// Child processes of this one whose command line starts with `prefix`.
+std::vector<pid_t> children_named(const std::string& prefix) {
+  std::vector<pid_t> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string text;
+    std::getline(stat, text);
+    const auto close = text.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(text.substr(close + 2));
+    char state;
+    pid_t parent = 0;
+    rest >> state >> parent;
+    if (parent != ::getpid()) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string args;
+    std::getline(cmdline, args, '\0');
+    if (args.rfind(prefix, 0) == 0) found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+TEST(ForwardingProcessTest, AKilledReaderLeavesNoChunkPinnedAndTheForwarderEndsPromptly) {
+  auto& record = test::SinkRecord::named("killed-reader");
+  record.clear();
+  const test::TempFile flowing("flowing");
+  PipelineOptions options;
+  options.join_timeout = 5s;
+  Pipeline p(options);
+  // The slow reader keeps the forwarder's slots busy: chunks of the source's pool are held for it.
+  p.add("test-count-source", "src", {{"count", "-1"}, {"bytes", "65536"}})
+      .add("test-passthrough", "pass", {}, Placement::Process)
+      .add("test-pattern-sink", "sink",
+           {{"record", "killed-reader"}, {"sleep_us", "200"}, {"mark_at", "50"}, {"mark", flowing.path()}},
+           Placement::Process);
+  p.link("src", "pass").link("pass", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  ASSERT_TRUE(test::wait_until([&] { return std::filesystem::exists(flowing.path()); }, 20s)) << "no frames flow";
+  const auto readers = children_named("sgn-worker:sink");
+  ASSERT_EQ(readers.size(), 1u);
+  const auto start = test::Clock::now();
+  ASSERT_EQ(::kill(readers[0], SIGKILL), 0);
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+  try {
+    run.get();
+    FAIL() << "run() must throw";
+  } catch (const JoinTimeoutError& e) {
+    FAIL() << "the forwarder waited for its dead reader until it was killed: " << e.what();
+  } catch (const WorkerError& e) {
+    EXPECT_NE(std::string(e.what()).find("'sink'"), std::string::npos) << e.what();
+  }
+  EXPECT_LT(test::seconds_since(start), 4.0) << "ending took longer than a forwarder releasing its frames should";
+  const RunReport& report = p.last_report();
+  const ElementStats* src = report.find("src");
+  const ElementStats* pass = report.find("pass");
+  const ElementStats* sink = report.find("sink");
+  // Conservation on each link: frames out = frames in + discarded.
+  EXPECT_EQ(src->frames_out, pass->frames_in + pass->discarded);
+  EXPECT_EQ(pass->frames_out, sink->frames_in + sink->discarded);
+  EXPECT_EQ(pass->copies, 0u);
+
+  // The same RouDi and pools serve the next run in full: nothing stayed pinned.
+  auto& next = test::SinkRecord::named("after-kill");
+  next.clear();
+  Pipeline again;
+  again.add("test-count-source", "src", {{"count", "2000"}, {"bytes", "65536"}})
+      .add("test-passthrough", "pass", {}, Placement::Process)
+      .add("test-pattern-sink", "sink", {{"record", "after-kill"}});
+  again.link("src", "pass").link("pass", "sink");
+  const RunReport second = test::run_within(again, 60s);
+  expect_all_frames(next, 2000);
+  EXPECT_EQ(second.find("pass")->copies, 0u);
+  EXPECT_TRUE(children_named("sgn-worker:").empty()) << "a worker process is left";
+}
+
+}  // namespace
+}  // namespace sgn
+
+int main(int argc, char** argv) {
+  static sgn::Registry registry;
+  sgn::elements::register_all(registry);
+  sgn::test::register_test_elements(registry);
+  registry.add<sgn::KeepSink>();
+  sgn::init(argc, argv, registry);  // a worker process start ends here
+  ::testing::InitGoogleTest(&argc, argv);
+  return RUN_ALL_TESTS();
+}
