@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <sgn/error.hpp>
+#include <sgn/pipeline.hpp>
 #include <sgn/registry.hpp>
 
 #include <algorithm>
@@ -66,6 +67,8 @@ void describe(const Registry& registry, const std::string& type) {
   }
   rows.push_back({"name", "string", fmt::format("\"{}N\"", info.type_name), "", "element name (sgn-launch: kept by the launcher)"});
   rows.push_back({"placement", "string", "\"main\"", "main|thread|process", "where it runs (sgn-launch: kept by the launcher)"});
+  rows.push_back({std::string(kSpinProperty), "int", "0", fmt::format("[0, {}]", kSpinLimit.count()),
+                  "low-latency mode: busy-poll up to this many us before sleeping (the engine's)"});
   std::vector<std::size_t> width{4, 4, 7, 5};  // the headers
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < 4; ++c) width[c] = std::max(width[c], row[c].size());
