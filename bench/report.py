@@ -154,7 +154,8 @@ def parse(path):
     # Every repetition of the 1 KiB thread-mode round trip (its spread is a target).
     context["thread_rt_runs"] = [b.get("frames_per_s") for b in data["benchmarks"]
                                  if b.get("run_type") != "aggregate" and not b.get("error_occurred")
-                                 and b.get("run_name", b["name"]) == "transport/sgn-thread/roundtrip/untouched/1024"]
+                                 and re.match(r"transport/sgn-thread/roundtrip/untouched/1024(/|$)",
+                                              b.get("run_name", b["name"]))]
     context["links"] = links
     return context, transport, memcpy, pipeline, idle, startup, errors
 

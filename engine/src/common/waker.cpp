@@ -15,7 +15,6 @@ constexpr int kSpinRounds = 2000;  // ~55 us of pauses: covers a producer on the
 // sched_yield() joins every clock read (a producer descheduled on this core gets it).
 constexpr int kLooksPerClockRead = 64;
 constexpr std::int64_t kYieldAfterNs = 20'000;
-constexpr int kYieldAfterRounds = 512;  // ~15 us of pauses (~28 ns each on this AMD EPYC)
 
 std::int64_t now_ns() noexcept {
   timespec ts{};
@@ -69,8 +68,6 @@ bool Waker::Ticket::wait(std::chrono::nanoseconds timeout, std::chrono::nanoseco
     for (int i = 0; i < kSpinRounds; ++i) {
       if (epoch.load(std::memory_order_acquire) != seen_) return true;
       Waker::relax();
-      // A peer on this same core cannot run while we spin: let it, now and then.
-      if (i >= kYieldAfterRounds && i % kLooksPerClockRead == 0) sched_yield();
     }
   }
   waker_.sleepers_.fetch_add(1, std::memory_order_seq_cst);
