@@ -47,8 +47,8 @@ options (anywhere; after '--' every word belongs to PIPELINE):
                         default 10000)
       --spin-us N       low-latency mode for every element: busy-poll up to N microseconds
                         before sleeping, 0 to 100000 (default 0; an element's spin_us=N
-                        overrides it). Takes a frame in ~1 us instead of a wake-up's ~25 us,
-                        at the cost of a core kept busy while it spins
+                        overrides it). A frame arriving within the spin skips a wake-up
+                        (~25 us), at the cost of a core kept busy while it spins
       --json FILE       write the run's statistics as JSON to FILE ('-': standard output,
                         the human-readable output then goes to standard error)
       --dot FILE        write the pipeline as a Graphviz DOT graph to FILE ('-': standard output)

@@ -72,9 +72,9 @@ struct PipelineOptions {
   std::function<void(const Progress&)> progress = nullptr;
   std::chrono::milliseconds progress_interval{100};
   /// Low-latency mode for every element without a spin_us of its own: before a waiting
-  /// element sleeps, it busy-polls its inputs this long (0 to kSpinLimit). A frame arriving
-  /// within it is taken in about a microsecond instead of a futex wake-up (~20-40 us), at
-  /// the cost of a core kept busy while it spins. 0 (the default): sleep after a few us.
+  /// element sleeps, it busy-waits this long for a frame (0 to kSpinLimit). A frame arriving
+  /// within it is taken without a futex wake-up (~20-40 us on a VM), at the cost of a core
+  /// kept busy while it spins. 0 (the default): sleep after a short spin (~55 us).
   std::chrono::microseconds spin{0};
 };
 

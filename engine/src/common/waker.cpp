@@ -11,8 +11,9 @@
 namespace sgn::detail {
 namespace {
 constexpr int kSpinRounds = 2000;  // ~55 us of pauses: covers a producer on the other core
-// Low-latency spin: looks between clock reads, and how long to spin before a
-// sched_yield() joins every clock read (a producer descheduled on this core gets it).
+// Low-latency spin: looks between clock reads, and how long to spin before every look
+// also yields (a producer descheduled on this core gets it). The default spin never
+// yields: on a loaded machine a yield gives the core away for a whole slice.
 constexpr int kLooksPerClockRead = 64;
 constexpr std::int64_t kYieldAfterNs = 20'000;
 
@@ -47,14 +48,16 @@ bool Waker::Ticket::spin_for(std::chrono::nanoseconds spin) noexcept {
   auto& epoch = waker_.epoch_;
   const std::int64_t start = now_ns();
   const std::int64_t end = start + spin.count();
+  bool yielding = false;  // after kYieldAfterNs: a sched_yield() per look
   for (;;) {
     for (int i = 0; i < kLooksPerClockRead; ++i) {
       if (epoch.load(std::memory_order_acquire) != seen_) return true;
       Waker::relax();
+      if (yielding) sched_yield();
     }
     const std::int64_t now = now_ns();
     if (now >= end) return false;
-    if (now - start >= kYieldAfterNs) sched_yield();
+    yielding = now - start >= kYieldAfterNs;
   }
 }
 

@@ -22,11 +22,11 @@ class Waker {
     Ticket(const Ticket&) = delete;
     Ticket& operator=(const Ticket&) = delete;
     ~Ticket();
-    /// Spins briefly, then sleeps until a notify() since the ticket was taken, or
+    /// Spins (~55 us), then sleeps until a notify() since the ticket was taken, or
     /// `timeout`. True when notified, false on timeout. With `spin` (low-latency mode)
     /// it busy-polls for up to that long (within `timeout`) before sleeping: a pause
-    /// per look, a sched_yield() now and then once the spin is long (a peer sharing
-    /// this core gets to run). A notify() ends the spin at once, as it ends the sleep.
+    /// per look, and a sched_yield() per look once it spun 20 us (a peer sharing this
+    /// core gets to run). A notify() ends the spin at once, as it ends the sleep.
     bool wait(std::chrono::nanoseconds timeout, std::chrono::nanoseconds spin = {}) noexcept;
 
    private:
