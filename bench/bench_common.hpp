@@ -51,6 +51,7 @@ struct Measured {
   double cpu_seconds = 0;  // every process involved, over the run
   double p50_us = 0, p99_us = 0;  // latency phase (one frame in flight)
   std::uint64_t copies = 0;  // copies the engine counted (sgn transports)
+  double receiver_cpu_pct = 0;  // CPU of the receiving process, % of one core, first to last frame
 };
 
 /// Publishes `m` as counters (frames_per_s, GB_per_s, p50_us, p99_us, cpu_us_per_frame)
@@ -96,6 +97,7 @@ std::string report_path(const std::string& tag);
 
 // Helper entry points (run in helper processes).
 int raw_iox_helper(const std::vector<std::string>& args);
+int raw_iox_paced_helper(const std::vector<std::string>& args);
 int socket_helper(const std::vector<std::string>& args);
 int startup_helper(const std::vector<std::string>& args);
 

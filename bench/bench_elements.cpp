@@ -12,9 +12,13 @@
 #include <sgn/latency_histogram.hpp>
 #include <sgn/registry.hpp>
 #include <sgn/schemas/bytes.capnp.h>
+#include <pthread.h>
+#include <sched.h>
 #include <time.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -28,6 +32,19 @@ std::uint64_t read_all(const capnp::Data::Reader data) {
 }
 
 volatile std::uint64_t g_sink_value = 0;
+
+// SGN_BENCH_PIN=A,B (diagnosis of core placement): bench-source's thread runs on CPU A,
+// bench-ack's on CPU B. Unset: the scheduler places them.
+void pin_from_env(int which) {
+  const char* pins = std::getenv("SGN_BENCH_PIN");
+  if (!pins || !*pins) return;
+  int cpu[2] = {-1, -1};
+  if (std::sscanf(pins, "%d,%d", &cpu[0], &cpu[1]) != 2 || cpu[which] < 0) return;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu[which], &set);
+  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
 
 /// What a bench element records, and writes to its report file at the end. Throughput
 /// runs read the clock at the first frame and at the end (EOS) only, so the bench's own
@@ -109,7 +126,10 @@ class BenchSource final : public sgn::Source<sgn::schema::Bytes> {
   }
 
  protected:
-  void start() override { start_ns_ = sgn::monotonic_ns(); }
+  void start() override {
+    pin_from_env(0);
+    start_ns_ = sgn::monotonic_ns();
+  }
   void finish() override { recorder_.finish(); }
 
  private:
@@ -144,6 +164,7 @@ class BenchAck final : public sgn::Transform<sgn::schema::Bytes, sgn::schema::By
   }
 
  protected:
+  void start() override { pin_from_env(1); }
   void finish() override { recorder_.finish(); }
 
  private:

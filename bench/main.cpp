@@ -18,6 +18,7 @@
 
 namespace bench {
 void register_transport_benchmarks();
+void register_link_latency_benchmarks();
 void register_pipeline_benchmarks();
 void register_element_benchmarks();
 void register_forwarding_elements(sgn::Registry& registry);
@@ -37,6 +38,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 2, argv + argc);
     try {
       if (args[0] == "raw-iox") return bench::raw_iox_helper(args);
+      if (args[0] == "raw-iox-paced") return bench::raw_iox_paced_helper(args);
       if (args[0] == "socket") return bench::socket_helper(args);
       if (args[0] == "startup") return bench::startup_helper(args);
     } catch (const std::exception& e) {
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&kept_argc, kept.data());
   if (benchmark::ReportUnrecognizedArguments(kept_argc, kept.data())) return 1;
   bench::register_transport_benchmarks();
+  bench::register_link_latency_benchmarks();
   bench::register_pipeline_benchmarks();
   bench::register_element_benchmarks();
   bench::register_forwarding_benchmarks();

@@ -107,6 +107,7 @@ def parse(path):
     pipeline = []
     idle = None
     startup = {}
+    links = {}       # (transport, pace) -> counters (latency/<transport>/<pace>/1024)
     errors = []
     # With --benchmark_repetitions, use each benchmark's median (of every counter).
     chosen = {}
@@ -121,6 +122,10 @@ def parse(path):
     for name, b in chosen.items():
         if b.get("error_occurred"):
             errors.append((name, b.get("error_message", "")))
+            continue
+        m = re.match(r"latency/([^/]+)/([^/]+)/(\d+)", name)
+        if m:
+            links[(m.group(1), m.group(2))] = b
             continue
         m = re.match(r"transport/([^/]+)/([^/]+)/([^/]+)/(\d+)", name)
         if m:
@@ -146,6 +151,12 @@ def parse(path):
             startup["liveness/" + m.group(1)] = b
     context = dict(data.get("context", {}))
     context["repetitions"] = repetitions
+    # Every repetition of the 1 KiB thread-mode round trip (its spread is a target).
+    context["thread_rt_runs"] = [b.get("frames_per_s") for b in data["benchmarks"]
+                                 if b.get("run_type") != "aggregate" and not b.get("error_occurred")
+                                 and re.match(r"transport/sgn-thread/roundtrip/untouched/1024(/|$)",
+                                              b.get("run_name", b["name"]))]
+    context["links"] = links
     return context, transport, memcpy, pipeline, idle, startup, errors
 
 
@@ -476,6 +487,32 @@ def main():
         rows.append(("idle process-mode pipeline at 10 frames/s (main + worker + RouDi)", "≤ 1% of a core",
                      f"{tot:.2f}% (main {idle.get('main_pct', 0):.2f}, worker {idle.get('workers_pct', 0):.2f}, "
                      f"RouDi {idle.get('roudi_pct', 0):.2f})", tot is not None and tot <= 1.0))
+    runs = [r for r in context.get("thread_rt_runs", []) if r]
+    if runs:
+        rows.append((f"thread mode, 1 KiB round trip: every one of {len(runs)} runs", "≥ 2 M frames/s each",
+                     f"min {fmt(min(runs))}, max {fmt(max(runs))} (spread {max(runs) / min(runs):.2f}×)",
+                     min(runs) >= 2e6))
+    links = context.get("links", {})
+
+    def link(transport, pace, key):
+        b = links.get((transport, pace))
+        return None if b is None else b.get(key)
+    spin_p50, spin_p99 = link("sgn-process-spin", "load", "p50_us"), link("sgn-process-spin", "load", "p99_us")
+    raw_p50 = link("raw-iox-spin", "load", "p50_us")
+    if spin_p50 is not None:
+        spin_us = link("sgn-process-spin", "load", "spin_us")
+        rows.append((f"process one hop, 1 KiB, low-latency mode (spin_us={spin_us:.0f}): p50", "≤ 2 µs",
+                     f"{fmt(spin_p50)} µs (raw iceoryx spinning: {fmt(raw_p50)} µs)", spin_p50 <= 2.0))
+        rows.append(("(same): p99", "≤ 10 µs", f"{fmt(spin_p99)} µs (raw iceoryx spinning: "
+                     f"{fmt(link('raw-iox-spin', 'load', 'p99_us'))} µs)", spin_p99 <= 10.0))
+    def_p50 = link("sgn-process", "load", "p50_us")
+    if def_p50 is not None:
+        rows.append(("process one hop, 1 KiB, default (blocking) wait: p50", "≤ 25 µs", f"{fmt(def_p50)} µs",
+                     def_p50 <= 25.0))
+    def_idle = link("sgn-process", "idle", "receiver_cpu_pct")
+    if def_idle is not None:
+        rows.append(("(same): receiving process at 10 frames/s", "≤ 1% of a core", f"{def_idle:.2f}%",
+                     def_idle <= 1.0))
     w("## Targets\n")
     w("| target | goal | measured | |")
     w("| --- | --- | --- | --- |")
@@ -483,6 +520,42 @@ def main():
         mark = "info" if ok is None else "–" if ok == "–" else ("**met**" if ok else "**missed**")
         w(f"| {what} | {goal} | {got} | {mark} |")
     w("")
+    if links:
+        w("## Low-latency links\n")
+        w("One hop of 1 KiB frames, main → a worker process, frames paced like a sensor (under load: one every "
+          f"{link('sgn-process', 'load', 'interval_us') or 200:.0f} µs; idle: one every "
+          f"{(link('sgn-process', 'idle', 'interval_us') or 100000) / 1000:.0f} ms). Latency: the frame's "
+          "timestamp at send → the receiving element (or subscriber) has it. Receiver CPU: the receiving "
+          "process's CPU time (getrusage) from its first to its last frame, per second, as % of one core. "
+          "**sgn-process**: the default wait (a short spin, then a futex sleep); **sgn-process-spin**: the "
+          "receiving element with `spin_us` (low-latency mode: a bounded busy-poll before the sleep); "
+          "**raw-iox-spin**: an iceoryx subscriber that never sleeps (pause, then sched_yield in a loop), "
+          "measured in the same run.\n")
+        w("| transport | spin_us | load: p50 µs | load: p99 µs | load: receiver CPU | idle: p50 µs | "
+          "idle: p99 µs | idle: receiver CPU |")
+        w("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        for t in ("sgn-process", "sgn-process-spin", "raw-iox-spin"):
+            if (t, "load") not in links and (t, "idle") not in links:
+                continue
+            spin = link(t, "load", "spin_us")
+            spin_text = "∞ (never sleeps)" if t == "raw-iox-spin" else f"{spin or 0:.0f}"
+            cells = []
+            for pace in ("load", "idle"):
+                cpu = link(t, pace, "receiver_cpu_pct")
+                cells += [fmt(link(t, pace, "p50_us")), fmt(link(t, pace, "p99_us")),
+                          "–" if cpu is None else f"{cpu:.1f}%"]
+            w(f"| {t} | {spin_text} | " + " | ".join(cells) + " |")
+        w("")
+    if runs:
+        w("## Thread-mode round trip, run by run\n")
+        w("bench-source → bench-ack (thread) → bench-sink, 1 KiB, payload untouched: frames/s of each "
+          "repetition (the tables elsewhere show their median).\n")
+        w("| " + " | ".join(f"run {i + 1}" for i in range(len(runs))) + " | min | median | max | max/min |")
+        w("| " + " | ".join("---" for _ in range(len(runs) + 4)) + " |")
+        med = sorted(runs)[len(runs) // 2]
+        w("| " + " | ".join(fmt(r) for r in runs) + f" | {fmt(min(runs))} | {fmt(med)} | {fmt(max(runs))} | "
+          f"{max(runs) / min(runs):.2f}× |")
+        w("")
     w("Two Python baselines (`bench/sgn_queue_bench.py`, standard library only): **python-sgn** is SGN's "
       "Parallelize pattern, pickled `Frame` objects through `multiprocessing.Queue`: a round trip as "
       "ParallelizeTransformElement (pull() puts the frame, new() blocks until the worker sends the whole frame "

@@ -24,9 +24,11 @@
 #include <sgn/pipeline.hpp>
 #include <sgn/schemas/bytes.capnp.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -54,8 +56,9 @@ namespace {
 // With `interval_us` (the latency phase) the source sleeps between frames in the main
 // thread, so a round trip's sink runs in a thread of its own (of the main process):
 // otherwise answers would wait for the source's sleep to end.
+// `spin_us` puts the consumer in the worker (echo or sink) in low-latency mode.
 Measured run_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, bool touch, std::uint64_t frames,
-                 std::int64_t interval_us) {
+                 std::int64_t interval_us, std::int64_t spin_us = 0) {
   const std::string src_path = report_path("src"), mid_path = report_path("mid"), sink_path = report_path("sink");
   const std::string t = touch ? "true" : "false";
   sgn::Pipeline p;
@@ -66,13 +69,19 @@ Measured run_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, b
          {"interval_us", std::to_string(interval_us)},
          {"report", src_path}});
   const std::string latency = interval_us > 0 ? "true" : "false";
+  sgn::PropertyMap worker_spin;
+  if (spin_us > 0) worker_spin.emplace(sgn::kSpinProperty, std::to_string(spin_us));
+  auto with_spin = [&](sgn::PropertyMap properties) {
+    properties.insert(worker_spin.begin(), worker_spin.end());
+    return properties;
+  };
   if (round_trip) {
-    p.add("bench-ack", "echo", {{"touch", t}, {"latency", latency}, {"report", mid_path}}, placement);
+    p.add("bench-ack", "echo", with_spin({{"touch", t}, {"latency", latency}, {"report", mid_path}}), placement);
     p.add("bench-sink", "sink", {{"latency", latency}, {"report", sink_path}},
           interval_us > 0 ? std::optional(sgn::Placement::Thread) : std::nullopt);
     p.link("src", "echo").link("echo", "sink");
   } else {
-    p.add("bench-sink", "sink", {{"touch", t}, {"latency", latency}, {"report", sink_path}}, placement);
+    p.add("bench-sink", "sink", with_spin({{"touch", t}, {"latency", latency}, {"report", sink_path}}), placement);
     p.link("src", "sink");
   }
   const sgn::RunReport run = p.run();
@@ -92,6 +101,10 @@ Measured run_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, b
   }
   m.p50_us = sink.p50_us;
   m.p99_us = sink.p99_us;
+  const Report& receiver = round_trip ? mid : sink;
+  if (receiver.last_ns > receiver.first_ns) {
+    m.receiver_cpu_pct = (receiver.cpu_last - receiver.cpu_first) / (static_cast<double>(receiver.last_ns - receiver.first_ns) / 1e9) * 100;
+  }
   for (const auto& e : run.elements) m.copies += e.copies;
   if (m.frames != frames) throw std::runtime_error("frames lost");
   return m;
@@ -570,6 +583,126 @@ void register_transport_benchmarks() {
   register_transport(
       "python-sgn", [](bool rt, std::int64_t size, bool touch) { return bench_python("sgn", rt, size, touch); },
       have_python);
+}
+
+}  // namespace bench
+
+// ------------------------------------------------------- low-latency links
+// One hop of 1 KiB frames from main to a worker process, paced like a sensor: p50/p99
+// of send -> arrival and the receiving process's CPU (% of one core, first to last
+// frame). Under load: 5,000 frames/s; idle: 10 frames/s.
+//   sgn-process       the default: a short spin, then a futex sleep
+//   sgn-process-spin  the receiving element with spin_us=kLinkSpinUs (low-latency mode)
+//   raw-iox-spin      an iceoryx subscriber that never sleeps (2,000 pauses, then
+//                     sched_yield in a loop): the floor of a spinning receiver
+
+namespace bench {
+
+int raw_iox_paced_helper(const std::vector<std::string>& args) {
+  const std::string instance = args.at(1);
+  sgn::detail::ProcessRuntime::instance().ensure_worker();
+  iox::popo::UntypedSubscriber data(raw_service(instance, "data"), raw_sub(256));
+  sgn::LatencyHistogram latency;
+  std::int64_t first_ns = 0, last_ns = 0;
+  double cpu_first = 0, cpu_last = 0;
+  std::uint64_t frames = 0;
+  for (;;) {
+    const void* p = raw_take(data);
+    const std::int64_t arrived = now_ns();
+    WireHeader h;
+    std::memcpy(&h, p, sizeof h);
+    data.release(p);
+    if (h.flags & kEos) break;
+    latency.record(arrived - h.ts);
+    if (frames++ == 0) {
+      first_ns = arrived;
+      cpu_first = cpu_self();
+    }
+    last_ns = arrived;
+    cpu_last = cpu_self();
+  }
+  const double seconds = static_cast<double>(last_ns - first_ns) / 1e9;
+  std::ostringstream out;
+  out.precision(17);
+  out << latency.quantile(0.5) / 1000.0 << ' ' << latency.quantile(0.99) / 1000.0 << ' '
+      << (seconds > 0 ? (cpu_last - cpu_first) / seconds * 100 : 0.0) << ' ' << frames;
+  helper_result(out.str());
+  return 0;
+}
+
+namespace {
+
+constexpr std::int64_t kLinkSpinUs = 1000;  // longer than the gap between frames under load (200 us)
+struct Pace {
+  const char* name;
+  std::int64_t interval_us;
+  std::uint64_t frames;
+};
+constexpr Pace kPaces[] = {{"load", 200, 5000}, {"idle", 100'000, 20}};
+
+void sleep_until_ns(std::int64_t at) {
+  timespec ts{static_cast<time_t>(at / 1'000'000'000), static_cast<long>(at % 1'000'000'000)};
+  while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+  }
+}
+
+Measured raw_iox_paced(std::int64_t interval_us, std::uint64_t frames) {
+  sgn::detail::ProcessRuntime::instance().ensure_main();
+  const std::string instance = "rawpaced" + std::to_string(::getpid()) + "_" + std::to_string(g_raw_instance++);
+  iox::popo::UntypedPublisher pub(raw_service(instance, "data"), raw_pub());
+  Helper helper({"raw-iox-paced", instance});
+  if (!wait_connected([&] { return pub.hasSubscribers(); })) throw std::runtime_error("raw iceoryx helper did not connect");
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the helper reaches its take loop
+  const std::int64_t start = now_ns();
+  for (std::uint64_t i = 0; i <= frames; ++i) {
+    const bool eos = i == frames;
+    sleep_until_ns(start + static_cast<std::int64_t>(i) * interval_us * 1000);
+    auto* chunk = static_cast<std::byte*>(raw_loan(pub, eos ? sizeof(WireHeader) : 1024));
+    const WireHeader h{i, now_ns(), eos ? kEos : 0, 0};
+    std::memcpy(chunk, &h, sizeof h);
+    pub.publish(chunk);
+  }
+  std::istringstream in(helper.finish());
+  Measured m;
+  in >> m.p50_us >> m.p99_us >> m.receiver_cpu_pct >> m.frames;
+  if (m.frames != frames) throw std::runtime_error("raw iceoryx paced: frames lost");
+  m.bytes_per_frame = 1024;
+  m.seconds = static_cast<double>(frames * static_cast<std::uint64_t>(interval_us)) / 1e6;
+  return m;
+}
+
+}  // namespace
+
+void register_link_latency_benchmarks() {
+  for (const Pace& pace : kPaces) {
+    const std::uint64_t frames = g_smoke ? 3 : pace.frames;
+    const std::int64_t interval = g_smoke ? std::min<std::int64_t>(pace.interval_us, 1000) : pace.interval_us;
+    for (const std::string transport : {"sgn-process", "sgn-process-spin", "raw-iox-spin"}) {
+      const std::string full = "latency/" + transport + "/" + pace.name + "/1024";
+      benchmark::RegisterBenchmark(full.c_str(),
+                                   [=](benchmark::State& state) {
+                                     for (auto _ : state) {
+                                       try {
+                                         const std::int64_t spin = transport == "sgn-process-spin" ? kLinkSpinUs : 0;
+                                         const Measured m =
+                                             transport == "raw-iox-spin"
+                                                 ? raw_iox_paced(interval, frames)
+                                                 : run_sgn(sgn::Placement::Process, false, 1024, false, frames,
+                                                           interval, spin);
+                                         publish(state, m);
+                                         state.counters["receiver_cpu_pct"] = m.receiver_cpu_pct;
+                                         state.counters["spin_us"] = static_cast<double>(spin);
+                                         state.counters["interval_us"] = static_cast<double>(interval);
+                                       } catch (const std::exception& e) {
+                                         state.SkipWithError(e.what());
+                                       }
+                                     }
+                                   })
+          ->Iterations(1)
+          ->UseManualTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
 }
 
 }  // namespace bench

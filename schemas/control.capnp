@@ -71,6 +71,7 @@ struct WorkerSpec {
   publishers @12 :UInt32;        # shared-memory output pads in the pipeline (they share the pools)
   runtimeName @13 :Text;         # this worker's iceoryx runtime name
   mempools @14 :List(Mempool);   # the pools of the RouDi main attached to (frame sizes, windows)
+  spinNs @15 :UInt64;            # low-latency spin of the worker's loop before it sleeps (0: default)
 
   struct Mempool {
     payload @0 :UInt64;        # largest loan the pool serves

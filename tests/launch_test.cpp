@@ -270,6 +270,22 @@ TEST_F(LaunchTest, QueueAndJoinTimeoutBeyondTheirBoundsExitTwoNamingValueAndBoun
   EXPECT_EQ(run({kLaunch, "-q", "--queue", "1", "--join-timeout", "0", line}).exit_code, 0);
 }
 
+TEST_F(LaunchTest, SpinUsIsValidatedAndARunWithItEndsAtEos) {
+  const std::string line = "sine-source frames=3 ! stats-sink";
+  for (const std::string value : {"100001", "-1", "1.5", "fast", "99999999999999999999"}) {
+    Result r = run({kLaunch, "--spin-us", value, line});
+    EXPECT_EQ(r.exit_code, 2) << value;
+    for (const std::string& text : std::vector<std::string>{"--spin-us", "'" + value + "'", "100000"}) {
+      EXPECT_NE(r.err.find(text), std::string::npos) << text << " in: " << r.err;
+    }
+  }
+  Result missing = run({kLaunch, line, "--spin-us"});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("nothing"), std::string::npos) << missing.err;
+  EXPECT_EQ(run({kLaunch, "-q", "--spin-us", "100000", "sine-source frames=50 ! fir ! stats-sink"}).exit_code, 0);
+  EXPECT_EQ(run({kLaunch, "-q", "-t", "--spin-us", "0", "sine-source frames=50 ! fir spin_us=500 ! stats-sink"}).exit_code, 0);
+}
+
 TEST_F(LaunchTest, InspectShowsARangeForEveryNumericProperty) {
   Result list = run({kInspect});
   ASSERT_EQ(list.exit_code, 0);

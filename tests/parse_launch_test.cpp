@@ -175,6 +175,16 @@ TEST_F(ParseLaunchTest, PlacementErrors) {
   expect_error("sine-source ! file-sink location=/tmp/x placement=main", "main", "cannot run in placement 'main'");
 }
 
+TEST_F(ParseLaunchTest, SpinUsIsTheEnginesAndItsBoundsAreEnforcedAtTheValue) {
+  expect_error("sine-source ! fir spin_us=100001 ! stats-sink", "100001", "spin_us");
+  expect_error("sine-source ! fir spin_us=-5 ! stats-sink", "-5", "100000");
+  expect_error("sine-source ! fir spin_us=fast ! stats-sink", "fast", "'fir0'");
+  expect_error("sine-source ! fir spin_us=1 spin_us=2 ! stats-sink", "spin_us=2", "given twice");
+  Pipeline p = parse("sine-source ! fir name=f spin_us=100000 ! stats-sink spin_us=0");
+  EXPECT_FALSE(p.element("f").properties().contains("spin_us"));
+  EXPECT_NO_THROW(p.validate());
+}
+
 TEST_F(ParseLaunchTest, SyntaxErrors) {
   expect_error("", "", "empty pipeline");
   expect_error("! fir ! stats-sink", "!", "'!' must follow");

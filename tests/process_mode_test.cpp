@@ -216,6 +216,56 @@ TEST_P(PlacementTest, StopEndsPromptly) {
   EXPECT_TRUE(report.stopped);
 }
 
+// Low-latency mode (spin_us): a worker spinning between frames delivers the same
+// frames, in order, and a shutdown or a stop still ends it promptly.
+TEST_P(PlacementTest, ASpinningWorkerDeliversEveryFrameInOrder) {
+  auto& record = test::SinkRecord::named("spin-order");
+  record.clear();
+  Pipeline p(PipelineOptions{.spin = 200us});  // main's loop (source and sink) spins too
+  p.add("test-count-source", "src", {{"count", "20000"}})
+      .add("test-transform", "t", {{"spin_us", "1000"}}, GetParam())
+      .add("test-check-sink", "sink", {{"record", "spin-order"}});
+  p.link("src", "t").link("t", "sink");
+  RunReport report = test::run_within(p, 60s);
+  ASSERT_EQ(record.sequences.size(), 20000u);
+  for (std::size_t i = 0; i < record.sequences.size(); ++i) {
+    ASSERT_EQ(record.sequences[i], i) << "lost or reordered at " << i;
+    ASSERT_EQ(record.payload_index[i], static_cast<std::int64_t>(i));
+  }
+  EXPECT_TRUE(record.eos);
+  EXPECT_EQ(report.find("t")->frames_out, 20000u);
+}
+
+TEST_P(PlacementTest, ShutdownAndStopEndASpinningWorkerPromptly) {
+  for (const bool stop : {false, true}) {
+    SCOPED_TRACE(stop ? "request_stop" : "request_shutdown");
+    auto& record = test::SinkRecord::named("spin-end");
+    record.clear();
+    Pipeline p;
+    // Frames 20 ms apart: the worker spends every gap in its longest spin.
+    p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "20000"}})
+        .add("test-transform", "t", {{"spin_us", std::to_string(kSpinLimit.count())}}, GetParam())
+        .add("test-check-sink", "sink", {{"record", "spin-end"}});
+    p.link("src", "t").link("t", "sink");
+    auto run = std::async(std::launch::async, [&] { return p.run(); });
+    ASSERT_EQ(wait_for_frames(record, 3, run), "");
+    const auto start = test::Clock::now();
+    if (stop) {
+      p.request_stop();
+    } else {
+      p.request_shutdown();
+    }
+    ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+    RunReport report = run.get();
+    EXPECT_LT(test::seconds_since(start), 3.0);
+    EXPECT_EQ(report.stopped, stop);
+    if (!stop) {
+      EXPECT_TRUE(record.eos);
+      EXPECT_EQ(report.find("src")->frames_out, record.sequences.size());
+    }
+  }
+}
+
 TEST_P(PlacementTest, SharedDataReachesTheElementWhereverItRuns) {
   auto& record = test::SinkRecord::named("shared");
   record.clear();

@@ -92,6 +92,7 @@ void expect_no_child_left() {
 struct ChildPipeline {
   bool expect_stopped;
   std::int64_t sink_sleep_ms;
+  std::chrono::microseconds spin{0};  // low-latency mode for every element
 };
 
 // In the child: run the pipeline, check its outcome, _exit with a ChildExit.
@@ -101,7 +102,7 @@ struct ChildPipeline {
     Registry registry;
     test::register_test_elements(registry);
     registry.add<NotifySink>();
-    Pipeline p(PipelineOptions{.registry = &registry});
+    Pipeline p(PipelineOptions{.registry = &registry, .spin = spec.spin});
     p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "1000"}}, Placement::Thread)
         .add("test-transform", "t", {}, Placement::Thread)
         .add("test-notify-sink", "sink",
@@ -179,6 +180,23 @@ TEST_P(SignalTest, SecondSignalStopsAtOnce) {
       run_child({.expect_stopped = true, .sink_sleep_ms = 100}, {GetParam(), GetParam()}, 100ms, 8s, &seconds);
   expect_exit_ok(status);
   EXPECT_LT(seconds, 4.0);  // a drain would take ~10 s; the margin is for a loaded machine
+  expect_no_child_left();
+}
+
+// Low-latency mode: the worker and main loops busy-poll (the longest spin allowed) between
+// frames, and a signal still ends the drain, or the run, as without it.
+TEST_P(SignalTest, FirstSignalDrainsToEosWhileSpinning) {
+  const int status = run_child({.expect_stopped = false, .sink_sleep_ms = 0, .spin = kSpinLimit}, {GetParam()}, 0ms, 5s);
+  expect_exit_ok(status);
+  expect_no_child_left();
+}
+
+TEST_P(SignalTest, SecondSignalStopsAtOnceWhileSpinning) {
+  double seconds = 0;
+  const int status = run_child({.expect_stopped = true, .sink_sleep_ms = 100, .spin = kSpinLimit},
+                               {GetParam(), GetParam()}, 100ms, 8s, &seconds);
+  expect_exit_ok(status);
+  EXPECT_LT(seconds, 4.0);
   expect_no_child_left();
 }
 

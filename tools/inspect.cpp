@@ -6,6 +6,7 @@
 #include <memory>
 #include <optional>
 #include <sgn/error.hpp>
+#include <sgn/pipeline.hpp>
 #include <sgn/plugin.hpp>
 #include <sgn/plugins.hpp>
 #include <sgn/registry.hpp>
@@ -177,6 +178,8 @@ void describe(const Registry& registry, const std::string& type) {
   rows.push_back({"placement", "string", fmt::format("\"{}\"", default_placement(shape)),
                   shape.placements.empty() ? "main|thread|process" : placement_list(shape.placements, "|"),
                   "where it runs (sgn-launch: kept by the launcher)"});
+  rows.push_back({std::string(kSpinProperty), "int", "0", fmt::format("[0, {}]", kSpinLimit.count()),
+                  "low-latency mode: busy-poll up to this many us before sleeping (the engine's)"});
   std::vector<std::size_t> width{4, 4, 7, 5};  // the headers
   for (const auto& row : rows) {
     for (std::size_t c = 0; c < 4; ++c) width[c] = std::max(width[c], row[c].size());

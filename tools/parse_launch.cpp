@@ -314,6 +314,7 @@ class Parser {
     for (const auto& spec : info.properties) known.push_back(spec.name);
     known.push_back("name");
     known.push_back("placement");
+    known.emplace_back(kSpinProperty);
 
     PropertyMap properties;
     std::optional<Placement> placement;
@@ -328,6 +329,15 @@ class Parser {
           fail(fmt::format("unknown placement '{}' (main, thread or process)", p.value), p.value_pos, p.value_len);
         }
         placement_word = &p;
+        continue;
+      }
+      if (p.key == kSpinProperty) {  // the engine's, not the element's
+        try {
+          parse_spin(e.name, e.type, p.value);
+        } catch (const PropertyError& error) {
+          fail(error.what(), p.value_pos, p.value_len);
+        }
+        properties.emplace(p.key, p.value);
         continue;
       }
       const auto spec = std::find_if(info.properties.begin(), info.properties.end(),
@@ -347,7 +357,9 @@ class Parser {
       // The element's own placements are only known once one is made: ask a throwaway instance.
       std::vector<Placement> allowed;
       try {
-        allowed = registry_.make(e.type, e.name, properties)->placements();
+        PropertyMap own = properties;
+        own.erase(std::string(kSpinProperty));  // the engine's, not the element's
+        allowed = registry_.make(e.type, e.name, own)->placements();
       } catch (const ElementError&) {
         throw;  // the element's constructor failed: not a mistake in the description
       } catch (const Error& error) {

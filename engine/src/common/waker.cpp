@@ -1,13 +1,27 @@
 #include "common/waker.hpp"
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 namespace sgn::detail {
 namespace {
-constexpr int kSpinRounds = 2000;  // ~a few us: covers a producer on the other core
+constexpr int kSpinRounds = 2000;  // ~55 us of pauses: covers a producer on the other core
+// Low-latency spin: looks between clock reads, and how long to spin before every look
+// also yields (a producer descheduled on this core gets it). The default spin never
+// yields: on a loaded machine a yield gives the core away for a whole slice.
+constexpr int kLooksPerClockRead = 64;
+constexpr std::int64_t kYieldAfterNs = 20'000;
+
+std::int64_t now_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 // A full barrier (StoreLoad). On x86-64 a locked no-op on the stack costs a fraction
 // of MFENCE and orders the same (it is what the Linux kernel's smp_mb() does there).
@@ -30,13 +44,37 @@ Waker::Ticket::Ticket(Waker& waker) noexcept : waker_(waker) {
 
 Waker::Ticket::~Ticket() { waker_.waiting_.fetch_sub(1, std::memory_order_release); }
 
-bool Waker::Ticket::wait(std::chrono::nanoseconds timeout) noexcept {
+bool Waker::Ticket::spin_for(std::chrono::nanoseconds spin) noexcept {
   auto& epoch = waker_.epoch_;
-  for (int i = 0; i < kSpinRounds; ++i) {
-    if (epoch.load(std::memory_order_acquire) != seen_) return true;
-    Waker::relax();
+  const std::int64_t start = now_ns();
+  const std::int64_t end = start + spin.count();
+  bool yielding = false;  // after kYieldAfterNs: a sched_yield() per look
+  for (;;) {
+    for (int i = 0; i < kLooksPerClockRead; ++i) {
+      if (epoch.load(std::memory_order_acquire) != seen_) return true;
+      Waker::relax();
+      if (yielding) sched_yield();
+    }
+    const std::int64_t now = now_ns();
+    if (now >= end) return false;
+    yielding = now - start >= kYieldAfterNs;
+  }
+}
+
+bool Waker::Ticket::wait(std::chrono::nanoseconds timeout, std::chrono::nanoseconds spin) noexcept {
+  auto& epoch = waker_.epoch_;
+  if (spin.count() > 0) {
+    if (spin_for(std::min(spin, timeout))) return true;
+    if (spin >= timeout) return false;
+    timeout -= spin;  // the sleep ends when the caller's timeout would have
+  } else {
+    for (int i = 0; i < kSpinRounds; ++i) {
+      if (epoch.load(std::memory_order_acquire) != seen_) return true;
+      Waker::relax();
+    }
   }
   waker_.sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  waker_.sleep_epoch_.store(seen_, std::memory_order_seq_cst);
   if (epoch.load(std::memory_order_seq_cst) == seen_) {
     const auto ns = timeout.count() > 0 ? timeout.count() : 0;
     timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
@@ -49,8 +87,14 @@ bool Waker::Ticket::wait(std::chrono::nanoseconds timeout) noexcept {
 void Waker::notify() noexcept {
   full_barrier();
   if (waiting_.load(std::memory_order_relaxed) == 0) return;
-  epoch_.fetch_add(1, std::memory_order_seq_cst);
-  if (sleepers_.load(std::memory_order_seq_cst) != 0) {
+  const std::uint32_t moved_from = epoch_.fetch_add(1, std::memory_order_seq_cst);
+  // One sleeper: only the notify() moving the epoch off the value it sleeps on must
+  // wake it. A sleeper that stores its epoch after this load sees the moved epoch when
+  // it checks, and does not sleep; a second one that stored since is counted below
+  // (sleepers_ goes up before sleep_epoch_ is stored), and then every notify wakes.
+  const std::uint32_t asleep_on = sleep_epoch_.load(std::memory_order_seq_cst);
+  const std::uint32_t sleepers = sleepers_.load(std::memory_order_seq_cst);
+  if (sleepers > 1 || (sleepers == 1 && moved_from == asleep_on)) {
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
   }
 }

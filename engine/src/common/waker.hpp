@@ -22,11 +22,17 @@ class Waker {
     Ticket(const Ticket&) = delete;
     Ticket& operator=(const Ticket&) = delete;
     ~Ticket();
-    /// Spins briefly, then sleeps until a notify() since the ticket was taken, or
-    /// `timeout`. True when notified, false on timeout.
-    bool wait(std::chrono::nanoseconds timeout) noexcept;
+    /// Spins (~55 us), then sleeps until a notify() since the ticket was taken, or
+    /// `timeout`. True when notified, false on timeout. With `spin` (low-latency mode)
+    /// it busy-polls for up to that long (within `timeout`) before sleeping: a pause
+    /// per look, and a sched_yield() per look once it spun 20 us (a peer sharing this
+    /// core gets to run). A notify() ends the spin at once, as it ends the sleep.
+    bool wait(std::chrono::nanoseconds timeout, std::chrono::nanoseconds spin = {}) noexcept;
 
    private:
+    /// True when notified within `spin` (bounded by the clock, read every few dozen looks).
+    bool spin_for(std::chrono::nanoseconds spin) noexcept;
+
     Waker& waker_;
     std::uint32_t seen_;
   };
@@ -60,6 +66,10 @@ class Waker {
   std::atomic<std::uint32_t> epoch_{0};     // the futex word: bumped by notify() when someone waits
   std::atomic<std::uint32_t> waiting_{0};   // announced waiters (spinning or asleep)
   std::atomic<std::uint32_t> sleepers_{0};  // waiters inside the futex wait
+  // The epoch a lone sleeper sleeps on: only the notify() that moves the epoch off it
+  // makes the futex call. Those after it (a producer pushing on while the woken thread
+  // is not running yet) skip the syscall.
+  std::atomic<std::uint32_t> sleep_epoch_{0};
 };
 
 }  // namespace sgn::detail

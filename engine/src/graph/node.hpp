@@ -92,6 +92,10 @@ class Node {
   void use_counters(NodeCounters* counters) noexcept { counters_ = counters; }
   NodeCounters& counters() noexcept { return *counters_; }
   const NodeCounters& counters() const noexcept { return *counters_; }
+  /// Low-latency mode: how long the loop stepping this node busy-polls before it sleeps
+  /// (0: the default, a short spin then a futex sleep).
+  std::chrono::nanoseconds spin() const noexcept { return spin_; }
+  void set_spin(std::chrono::nanoseconds spin) noexcept { spin_ = spin; }
   /// When a node's step returned WaitTime: the monotonic time it wants to be stepped again.
   std::int64_t wake_at_ns() const noexcept { return wake_at_ns_; }
   void set_wake_at_ns(std::int64_t at) noexcept { wake_at_ns_ = at; }
@@ -151,6 +155,7 @@ class Node {
   RunControl& control_;
   std::unique_ptr<Waker> own_waker_;
   Waker* waker_;
+  std::chrono::nanoseconds spin_{0};
   Phase phase_ = Phase::Running;
   std::atomic<bool> ended_{false};
   std::string current_pad_;

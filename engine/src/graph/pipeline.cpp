@@ -67,6 +67,14 @@ std::vector<std::size_t> detail::PipelineGraph::topological_order() const {
   return order;
 }
 
+std::chrono::microseconds parse_spin(std::string_view element, std::string_view type_name, std::string_view text) {
+  static const std::vector<PropertySpec> spec{property<std::int64_t>(
+      std::string(kSpinProperty), 0, "low-latency spin before sleeping (us)", 0, kSpinLimit.count())};
+  const Properties parsed =
+      Properties::parse(element, type_name, spec, {{std::string(kSpinProperty), std::string(text)}});
+  return std::chrono::microseconds(parsed.get<std::int64_t>(kSpinProperty));
+}
+
 Pipeline::Pipeline(PipelineOptions options) : impl_(std::make_unique<detail::PipelineGraph>()) {
   if (!options.registry) options.registry = detail::program_registry();
   impl_->options = options;
@@ -87,9 +95,16 @@ Pipeline& Pipeline::add(std::string_view type_name, std::string name, const Prop
                                         type_name));
     }
   }
+  // spin_us is the engine's: the element never sees it.
+  PropertyMap own = properties;
+  std::optional<std::chrono::microseconds> spin;
+  if (const auto given = own.find(kSpinProperty); given != own.end()) {
+    spin = parse_spin(name, type_name, given->second);
+    own.erase(given);
+  }
   std::unique_ptr<Element> element;
   try {
-    element = registry().make(type_name, name, properties);
+    element = registry().make(type_name, name, own);
   } catch (const ElementError& e) {
     // The constructor failed: say where the element was to run (what it threw stays nested).
     ErrorSite site = e.site();
@@ -101,8 +116,8 @@ Pipeline& Pipeline::add(std::string_view type_name, std::string name, const Prop
     }
     throw ElementError(site, e.what());
   }
-  detail::PipelineGraph::Entry entry{name, std::string(type_name), properties,
-                    placement.value_or(impl_->options.default_placement), std::move(element)};
+  detail::PipelineGraph::Entry entry{name, std::string(type_name), std::move(own),
+                    placement.value_or(impl_->options.default_placement), std::move(element), spin};
   const auto allowed = entry.element->placements();
   if (!placement && std::find(allowed.begin(), allowed.end(), entry.placement) == allowed.end()) {
     entry.placement = allowed.front();  // the pipeline default does not fit: take the element's own
@@ -162,6 +177,9 @@ void Pipeline::validate() const {
     throw ValidationError(fmt::format("join_timeout {} ms is out of range: 0 to {} ms ({} h)",
                                       options.join_timeout.count(), kJoinTimeoutLimit.count(),
                                       std::chrono::duration_cast<std::chrono::hours>(kJoinTimeoutLimit).count()));
+  }
+  if (options.spin < std::chrono::microseconds(0) || options.spin > kSpinLimit) {
+    throw ValidationError(fmt::format("spin {} us is out of range: 0 to {} us", options.spin.count(), kSpinLimit.count()));
   }
   bool has_sink = false;
   for (std::size_t i = 0; i < impl.entries.size(); ++i) has_sink = has_sink || impl.element_at(i).outputs().empty();

@@ -2,7 +2,9 @@
 // The pipeline graph behind sgn::Pipeline, as the runtime sees it.
 
 #include <atomic>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +21,7 @@ struct PipelineGraph {
     PropertyMap properties;  // as given; the element holds the parsed values
     Placement placement;
     std::unique_ptr<Element> element;  // null while a run holds it
+    std::optional<std::chrono::microseconds> spin;  // its spin_us; else PipelineOptions::spin
   };
   struct Link {
     std::size_t from, from_pad, to, to_pad;

@@ -24,7 +24,7 @@ std::string_view to_string(PropertyType type) {
 
 const std::vector<std::string>& reserved_property_names() {
   static const std::vector<std::string> names{"name", "placement", "queue_maxsize", "type",
-                                              "inputs", "outputs"};
+                                              "inputs", "outputs", "spin_us"};
   return names;
 }
 

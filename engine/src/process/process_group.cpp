@@ -176,6 +176,7 @@ void ProcessGroup::spawn_workers() {
       ++p;
     }
     spec.setQueueMaxsize(static_cast<std::uint32_t>(queue_maxsize_));
+    spec.setSpinNs(static_cast<std::uint64_t>(node.spin().count()));
     spec.setNodeIndex(static_cast<std::uint32_t>(i));
     spec.setMainNodeIndex(main_index_);
     spec.setControlSegment(block_.name());

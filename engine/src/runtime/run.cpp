@@ -117,6 +117,7 @@ void build_nodes(detail::PipelineGraph& impl, RunState& state, std::vector<LinkP
     auto& entry = impl.entries[index];
     auto node = std::make_unique<Node>(std::move(entry.element), entry.placement, state.control);
     if (entry.placement != Placement::Main) node->use_own_waker();
+    node->set_spin(entry.spin.value_or(impl.options.spin));
     const Element& e = node->element();
     for (const auto& pad : e.inputs()) node->inputs.push_back({pad.name, e.name() + ":" + pad.name});
     for (const auto& pad : e.outputs()) {

@@ -7,7 +7,9 @@
 namespace sgn::detail {
 
 StepLoop::StepLoop(RunControl& control, Waker& waker, std::vector<Node*> nodes)
-    : control_(control), waker_(waker), nodes_(std::move(nodes)) {}
+    : control_(control), waker_(waker), nodes_(std::move(nodes)) {
+  for (const Node* node : nodes_) spin_ = std::max(spin_, node->spin());
+}
 
 void StepLoop::fail(Node& node) noexcept {
   node.error = std::current_exception();
@@ -83,7 +85,7 @@ void StepLoop::wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t dea
   if (deadline_ns != 0) wake = std::min(wake, deadline_ns);
   const std::int64_t timeout = std::max<std::int64_t>(wake - monotonic_ns(), 0);
   if (timeout == 0) return;
-  ticket.wait(std::chrono::nanoseconds(timeout));
+  ticket.wait(std::chrono::nanoseconds(timeout), spin_);
 }
 
 }  // namespace sgn::detail

@@ -23,6 +23,7 @@ class StepLoop {
     std::int64_t deadline_ns = 0;  ///< wake up by then (monotonic_ns), 0: no deadline of the owner's
   };
 
+  /// The loop spins as long as the longest Node::spin() of `nodes` before it sleeps.
   StepLoop(RunControl& control, Waker& waker, std::vector<Node*> nodes);
 
   /// Calls start() on every node; false if one threw (its error is recorded).
@@ -54,6 +55,7 @@ class StepLoop {
   RunControl& control_;
   Waker& waker_;
   std::vector<Node*> nodes_;
+  std::chrono::nanoseconds spin_{0};
 };
 
 template <class AfterPass>

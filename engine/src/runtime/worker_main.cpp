@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@
 #include "sgn/error.hpp"
 #include "sgn/init.hpp"
 #include "sgn/logging.hpp"
+#include "sgn/pipeline.hpp"
 #include "sgn/registry.hpp"
 
 namespace sgn {
@@ -139,6 +141,7 @@ class WorkerProcess {
     node_ = std::make_unique<Node>(registry.make(spec_.getTypeName().cStr(), element_name_, properties),
                                    Placement::Process, control_);
     node_->use_waker(&block_.waker(spec_.getNodeIndex()));
+    node_->set_spin(std::min<std::chrono::nanoseconds>(std::chrono::nanoseconds(spec_.getSpinNs()), kSpinLimit));
     node_->use_counters(&block_.counters(spec_.getNodeIndex()));
     for (auto data : spec_.getShared()) {
       shared_segments_.push_back(ShmSegment::open(data.getSegment(), false));
