@@ -141,6 +141,8 @@ TEST_F(RegistryTest, MergesAnotherRegistryRecordingTheOriginAndRefusesATakenName
     EXPECT_STREQ(e.what(),
                  "element type 'test-counting-worker' of plugin '/p/b.so' is already registered (by plugin '/p/a.so')");
   }
+}
+
 // Whatever a constructor throws (but a PropertyError) is an ElementError naming the
 // element and the exception's type, with the exception nested; never terminate().
 TEST_F(RegistryTest, AConstructorsExceptionBecomesAnElementError) {
