@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "roudi/run_record.hpp"
+#include "support/leftovers.hpp"
 #include "support/test_elements.hpp"
 #include "support/wait_until.hpp"
 
@@ -108,48 +109,13 @@ std::vector<float> values_of(const testing::Output<Samples>& frame) {
   return out;
 }
 
-/// Worker processes of this one ("sgn-worker:..." command lines).
-std::vector<pid_t> worker_children() {
-  std::vector<pid_t> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text;
-    std::getline(stat, text);
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(text.substr(close + 2));
-    char state;
-    pid_t parent = 0;
-    rest >> state >> parent;
-    if (parent != ::getpid()) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string args;
-    std::getline(cmdline, args, '\0');
-    if (args.rfind("sgn-worker:", 0) == 0) found.push_back(std::stoi(name));
-  }
-  return found;
-}
-
-/// Shared-memory segments this process's pipelines made.
-std::vector<std::string> own_segments() {
-  const std::string prefix = "sgn." + detail::process_token() + ".";
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
-    const std::string name = entry.path().filename();
-    if (name.rfind(prefix, 0) == 0) names.push_back(name);
-  }
-  return names;
-}
-
 class HarnessCleanupTest : public ::testing::Test {
  protected:
   void TearDown() override {
     // Every worker reaped and every segment of ours unlinked once a harness is gone
     // (private_shm.sh checks RouDi and the rest when the binary ends).
-    EXPECT_TRUE(worker_children().empty()) << "a worker process is left";
-    EXPECT_TRUE(own_segments().empty()) << "a shared-memory segment is left";
+    EXPECT_TRUE(test::children_named("sgn-worker:").empty()) << "a worker process is left";
+    EXPECT_TRUE(test::own_sgn_segments().empty()) << "a shared-memory segment is left";
   }
 };
 

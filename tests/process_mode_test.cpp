@@ -20,6 +20,7 @@
 
 #include "process/process_runtime.hpp"
 #include "roudi/run_record.hpp"
+#include "support/leftovers.hpp"
 #include "support/loop_elements.hpp"
 #include "support/run_helpers.hpp"
 #include "support/temp_file.hpp"
@@ -33,40 +34,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-/// Child processes of this one whose command line starts with `prefix`.
-std::vector<pid_t> children_named(const std::string& prefix) {
-  std::vector<pid_t> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text;
-    std::getline(stat, text);
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(text.substr(close + 2));
-    char state;
-    pid_t parent = 0;
-    rest >> state >> parent;
-    if (parent != ::getpid()) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string args;
-    std::getline(cmdline, args, '\0');
-    if (args.rfind(prefix, 0) == 0) found.push_back(std::stoi(name));
-  }
-  return found;
-}
-
-/// Shared-memory segments this process's pipelines made ("sgn.<token>.<n>...").
-std::vector<std::string> own_sgn_segments() {
-  const std::string prefix = "sgn." + detail::process_token() + ".";
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator("/dev/shm")) {
-    const std::string name = entry.path().filename();
-    if (name.rfind(prefix, 0) == 0) names.push_back(name);
-  }
-  return names;
-}
+using test::children_named;
+using test::own_sgn_segments;
 
 template <class E>
 const E* nested_as(const std::exception& outer) {
