@@ -14,11 +14,14 @@
 #include <string_view>
 #include <vector>
 
+#include "json_text.hpp"
 #include "schema_fields.hpp"
 #include "sgn/launch.hpp"
 
 namespace sgn {
 namespace {
+
+using detail::json_string;
 
 /// The --json output's layout; a change that removes or renames a field increments it.
 constexpr int kInspectJsonFormatVersion = 1;
@@ -30,36 +33,6 @@ std::string range_of(const PropertySpec& spec) {
     return spec.type == PropertyType::Int ? fmt::format("{}", static_cast<long long>(*b)) : fmt::format("{}", *b);
   };
   return fmt::format("[{}, {}]", bound(spec.min, "-inf"), bound(spec.max, "inf"));
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string origin_text(const Registry& registry, const std::string& type) {

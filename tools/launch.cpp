@@ -28,10 +28,13 @@
 #include <utility>
 #include <vector>
 
+#include "json_text.hpp"
 #include "sgn/launch.hpp"
 
 namespace sgn {
 namespace {
+
+using detail::json_string;
 
 constexpr const char* kUsage = R"(usage: {0} [options] PIPELINE...
        {0} [options] -f FILE
@@ -263,26 +266,6 @@ std::string check_writable(const std::string& option, const std::string& path) {
   }
   ::close(fd);
   return "";
-}
-
-std::string json_string(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          out += fmt::format("\\u{:04x}", static_cast<unsigned>(static_cast<unsigned char>(c)));
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
 }
 
 std::string dot_string(std::string_view text) {
