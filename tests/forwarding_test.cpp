@@ -9,10 +9,15 @@
 #include <sgn/init.hpp>
 #include <sgn/pipeline.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
+#include <vector>
 
 #include "support/run_helpers.hpp"
 #include "support/temp_file.hpp"
@@ -49,19 +54,56 @@ void expect_conserved(const RunReport& report, const char* element, std::size_t 
   EXPECT_EQ(s->discarded, 0u) << element;
 }
 
-/// Keeps every frame it receives until EOS (a second reader that is never done
-/// early), then checks them as PatternSink does, into SinkRecord::named(record).
+/// Frames a KeepSink holds on to after its run ended, by record name.
+struct KeptFrames {
+  std::mutex mutex;
+  std::vector<Frame> frames;
+  static KeptFrames& named(const std::string& name) {
+    static std::mutex m;
+    static std::map<std::string, std::unique_ptr<KeptFrames>> held;
+    std::lock_guard lock(m);
+    auto& slot = held[name];
+    if (!slot) slot = std::make_unique<KeptFrames>();
+    return *slot;
+  }
+  /// Drops every handle (the storage goes back to its pool, or is freed once the run is gone).
+  void release() {
+    std::lock_guard lock(mutex);
+    frames.clear();
+  }
+};
+
+/// Checks `frames` as PatternSink does (CountSource's pattern, unmodified) into `record`.
+void check_count_frames(const std::vector<Frame>& frames, test::SinkRecord& record) {
+  std::lock_guard lock(record.mutex);
+  for (const Frame& frame : frames) {
+    auto data = frame.read<schema::Bytes>()->getData();
+    std::int64_t index = -1;
+    if (data.size() >= 8) std::memcpy(&index, data.begin(), 8);
+    bool same = data.size() >= 8;
+    for (std::size_t i = 8; same && i < data.size(); ++i) same = data[i] == 0;
+    record.sequences.push_back(frame.header().sequence);
+    record.payload_index.push_back(index);
+    if (!same) ++record.mismatches;
+  }
+  record.eos = true;
+}
 }  // namespace
 
+/// A second reader that never lets go: keeps every frame it receives, and at EOS
+/// hands them to KeptFrames::named(record), so they outlive the run. Its EOS can come
+/// while a slower sibling still has frames queued: had it dropped its handles then,
+/// the sibling would be their only reader and rightly modify them without a copy.
+/// The test checks the kept frames after the run, once the sibling is done with them.
 class KeepSink final : public WorkerElement {
  public:
   static ElementInfo describe() {
-    return {"test-keep-sink", "holds every frame until EOS, then checks them",
+    return {"test-keep-sink", "holds every frame beyond the end of the run",
             {property<std::string>("record", "default", "record name")}};
   }
   explicit KeepSink(const ElementArgs& args)
       : WorkerElement(args, {{"in", schema_type<schema::Bytes>()}}, {}),
-        record_(test::SinkRecord::named(properties().get<std::string>("record"))) {}
+        held_(KeptFrames::named(properties().get<std::string>("record"))) {}
 
  protected:
   void run(WorkerContext& ctx) override {
@@ -72,22 +114,12 @@ class KeepSink final : public WorkerElement {
       if (!frame || frame->eos()) break;
       kept.push_back(std::move(*frame));
     }
-    std::lock_guard lock(record_.mutex);
-    for (const Frame& frame : kept) {
-      auto data = frame.read<schema::Bytes>()->getData();
-      std::int64_t index = -1;
-      if (data.size() >= 8) std::memcpy(&index, data.begin(), 8);
-      bool same = data.size() >= 8;
-      for (std::size_t i = 8; same && i < data.size(); ++i) same = data[i] == 0;
-      record_.sequences.push_back(frame.header().sequence);
-      record_.payload_index.push_back(index);
-      if (!same) ++record_.mismatches;
-    }
-    record_.eos = true;
+    std::lock_guard lock(held_.mutex);
+    for (Frame& frame : kept) held_.frames.push_back(std::move(frame));
   }
 
  private:
-  test::SinkRecord& record_;
+  KeptFrames& held_;
 };
 
 namespace {
@@ -126,13 +158,15 @@ TEST_P(ForwardingTest, AnInPlaceTransformModifiesTheFrameWithoutACopy) {
 TEST_P(ForwardingTest, WithASecondReaderAnInPlaceTransformCopiesAndCountsIt) {
   auto& modified = test::SinkRecord::named("modified");
   auto& original = test::SinkRecord::named("original");
+  auto& kept = KeptFrames::named("original");
   modified.clear();
   original.clear();
+  kept.release();
   constexpr std::size_t frames = 500;
   Pipeline p;
-  // The other reader holds every frame (in a thread), or, in process placement, the
-  // source is a worker publishing one chunk to both: either way the transform is
-  // never the only reader.
+  // The other reader holds every frame beyond the run (in a thread), or, in process
+  // placement, the source is a worker publishing one chunk to both: either way the
+  // transform is never the only reader.
   const bool process = GetParam() == Placement::Process;
   p.add("test-count-source", "src", {{"count", std::to_string(frames)}, {"bytes", "2048"}}, GetParam())
       .add("test-in-place", "xor", {{"mask", "90"}}, GetParam())
@@ -142,9 +176,17 @@ TEST_P(ForwardingTest, WithASecondReaderAnInPlaceTransformCopiesAndCountsIt) {
   p.link("src", "xor").link("xor", "modified").link("src", "original");
   const RunReport report = test::run_within(p, 60s);
   expect_all_frames(modified, frames);
+  if (!process) {
+    // Checked now that the transform has done all it will do: the frames the other
+    // reader holds still carry what the source wrote, not a byte xored.
+    std::lock_guard lock(kept.mutex);
+    ASSERT_EQ(kept.frames.size(), frames);
+    check_count_frames(kept.frames, original);
+  }
   expect_all_frames(original, frames);  // the other reader saw the frame unmodified
   EXPECT_EQ(report.find("xor")->copies, frames);
   EXPECT_EQ(report.find("src")->copies, 0u);
+  kept.release();
 }
 
 TEST_P(ForwardingTest, AChainOfPassthroughsAndAnInPlaceStageCopiesNothing) {
