@@ -19,6 +19,7 @@
 #include <sstream>
 #include <vector>
 
+#include "support/leftovers.hpp"
 #include "support/run_helpers.hpp"
 #include "support/temp_file.hpp"
 #include "support/test_elements.hpp"
@@ -226,29 +227,7 @@ INSTANTIATE_TEST_SUITE_P(Placements, ForwardingTest,
                          ::testing::Values(Placement::Main, Placement::Thread, Placement::Process),
                          [](const auto& param_info) { return name_of(param_info.param); });
 
-/// Child processes of this one whose command line starts with `prefix`.
-std::vector<pid_t> children_named(const std::string& prefix) {
-  std::vector<pid_t> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text;
-    std::getline(stat, text);
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(text.substr(close + 2));
-    char state;
-    pid_t parent = 0;
-    rest >> state >> parent;
-    if (parent != ::getpid()) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string args;
-    std::getline(cmdline, args, '\0');
-    if (args.rfind(prefix, 0) == 0) found.push_back(std::stoi(name));
-  }
-  return found;
-}
+using test::children_named;
 
 TEST(ForwardingProcessTest, AKilledReaderLeavesNoChunkPinnedAndTheForwarderEndsPromptly) {
   auto& record = test::SinkRecord::named("killed-reader");

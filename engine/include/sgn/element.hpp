@@ -170,8 +170,10 @@ class Transform : public Element {
   virtual bool passthrough() const { return false; }
   /// Asked for every frame (In and Out one type): true calls process_in_place() with
   /// the input's message, writable, and publishes it. The payload is written where it
-  /// is when this element is its only reader; otherwise (fan-out: another element
-  /// reads the same frame) it is copied first, counted in ElementStats::copies.
+  /// is when this element is its only reader at that moment (a reader that has already
+  /// released the frame does not count); otherwise (fan-out: another element still
+  /// holds or has yet to read the same frame) it is copied first, counted in
+  /// ElementStats::copies.
   virtual bool in_place() const { return false; }
   /// Modifies `data` (the input's message) in place. Values and list elements can be
   /// set; the message cannot grow (no new lists, blobs or text: that fails the frame).
