@@ -205,6 +205,7 @@ ElementStats Node::stats() const {
   for (const auto& out : outputs) {
     for (const FrameSender* sender : out.senders) s.copies += sender->copies();
   }
+  s.copies += element_copies();
   s.latency_p50_us = latency_.quantile(0.50) / 1000.0;
   s.latency_p99_us = latency_.quantile(0.99) / 1000.0;
   return s;

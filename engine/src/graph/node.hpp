@@ -132,6 +132,9 @@ class Node {
   ElementStats stats() const;
   /// Counts data frames that reached this node's inputs but were never taken in.
   void add_discarded(std::uint64_t n) noexcept { NodeCounters::add(counters_->discarded, n); }
+  /// Counts payload copies the element made itself (data from outside: a network).
+  void add_element_copies(std::uint64_t n) noexcept { element_copies_.fetch_add(n, std::memory_order_relaxed); }
+  std::uint64_t element_copies() const noexcept { return element_copies_.load(std::memory_order_relaxed); }
   void set_pid(long pid) noexcept { pid_ = pid; }
   long pid() const noexcept { return pid_; }
 
@@ -147,6 +150,7 @@ class Node {
   Waker* waker_;
   Phase phase_ = Phase::Running;
   std::atomic<bool> ended_{false};
+  std::atomic<std::uint64_t> element_copies_{0};
   std::string current_pad_;
   std::uint64_t current_sequence_ = 0;
   bool finished_called_ = false;

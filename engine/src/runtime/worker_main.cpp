@@ -233,7 +233,7 @@ class WorkerProcess {
       }
     }
     const ElementStats stats = node_->stats();
-    std::uint64_t copies = 0;
+    std::uint64_t copies = node_->element_copies();
     for (auto& out : ports_.outputs) copies += out->copies();
     send_status([&](schema::Status::Builder s) {
       auto t = s.initTerminated();
