@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -26,7 +27,7 @@ const std::array<const SchemaType*, 2>& data_schemas() {
 // The domains this process created, by id: Cyclone allows one configuration of a domain
 // per process, so elements that share a domain share its entity.
 struct DomainUse {
-  dds_entity_t domain = 0;  // 0: Cyclone's implicit domain ($CYCLONEDDS_URI), made by the participant
+  dds_entity_t domain = 0;
   std::string config;
   int users = 0;
 };
@@ -36,14 +37,32 @@ std::map<int, DomainUse>& domains() {
   return table;
 }
 
+// Applied before the user's configuration (which may override any of it): large frames
+// travel in 64 KB messages (IP fragments them on the wire), and a writer keeps up to
+// 64 MB unacknowledged before it waits (Cyclone's 500 kB default makes a 16 MiB frame
+// crawl). The same settings are what bench/dds_bench.sh gives ddsperf.
+constexpr std::string_view kLinkTuning =
+    "<CycloneDDS><Domain id=\"any\"><General><MaxMessageSize>65500B</MaxMessageSize>"
+    "<FragmentSize>65000B</FragmentSize></General><Internal><Watermarks><WhcHigh>64MB</WhcHigh>"
+    "<WhcHighInit>4MB</WhcHighInit></Watermarks><SocketReceiveBufferSize max=\"8MB\"/>"
+    "<SocketSendBufferSize max=\"8MB\"/></Internal></Domain></CycloneDDS>";
+
+// The configuration string for dds_create_domain: our tuning, then the user's (config, or
+// $CYCLONEDDS_URI when config is empty, as Cyclone itself would read).
 std::string cyclone_config(std::string_view element, const std::string& config) {
-  if (config.empty() || config.front() == '<') return config;
+  std::string text(kLinkTuning);
+  if (config.empty()) {
+    const char* uri = std::getenv("CYCLONEDDS_URI");
+    if (uri && *uri) text += std::string(",") + uri;
+    return text;
+  }
+  if (config.front() == '<') return text + "," + config;
   if (::access(config.c_str(), R_OK) != 0) {
     throw Error(fmt::format("element '{}': config '{}' is neither an XML snippet (starting with '<') nor a readable "
                             "file: {}",
                             element, config, std::strerror(errno)));
   }
-  return "file://" + config;
+  return text + ",file://" + config;
 }
 
 void acquire_domain(std::string_view element, int domain, const std::string& config) {
@@ -60,14 +79,13 @@ void acquire_domain(std::string_view element, int domain, const std::string& con
     return;
   }
   DomainUse use{0, config, 1};
-  if (!config.empty()) {
-    const std::string text = cyclone_config(element, config);
-    use.domain = dds_create_domain(static_cast<dds_domainid_t>(domain), text.c_str());
-    if (use.domain < 0) {
-      throw Error(fmt::format("element '{}': Cyclone DDS refused config '{}' for domain {}: {} (its log on standard "
-                              "error says why)",
-                              element, config, domain, dds_strretcode(use.domain)));
-    }
+  const std::string text = cyclone_config(element, config);
+  use.domain = dds_create_domain(static_cast<dds_domainid_t>(domain), text.c_str());
+  if (use.domain < 0) {
+    throw Error(fmt::format("element '{}': Cyclone DDS refused config '{}' for domain {}: {} (its log on standard "
+                            "error says why)",
+                            element, config.empty() ? "$CYCLONEDDS_URI" : config, domain,
+                            dds_strretcode(use.domain)));
   }
   domains().emplace(domain, use);
 }

@@ -31,7 +31,7 @@ const SchemaType& data_schema(const ElementArgs& args, const std::string& name);
 /// A participant of this process in DDS domain `domain` and the link's topic. Cyclone
 /// allows one configuration of a domain per process: elements of one process that use
 /// the same domain share it (refcounted), and must give the same `config`.
-/// `config` is "" (Cyclone's own: $CYCLONEDDS_URI or its defaults), an XML snippet
+/// `config` is "" ($CYCLONEDDS_URI, or Cyclone's defaults), an XML snippet
 /// (starting with '<') or the path of an XML file.
 class Participant {
  public:
