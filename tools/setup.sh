@@ -28,6 +28,7 @@ PACKAGES=(
   libgtest-dev googletest libbenchmark-dev
   iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev
   python3 procps util-linux
+  cyclonedds-dev cyclonedds-tools iproute2
 )
 
 log() { printf '[setup] %s\n' "$*"; }

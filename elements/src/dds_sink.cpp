@@ -29,7 +29,8 @@ dds_publication_matched_status_t matched(const dds::Participant& p, dds_entity_t
 }  // namespace
 
 ElementInfo DdsSink::describe() {
-  auto properties = dds::link_properties("frames held unacknowledged by the writer before it waits for its readers");
+  auto properties = dds::link_properties(
+      "frames the writer holds unacknowledged before it waits for its readers (it also waits at 64 MB)", 4096);
   properties.push_back(property<std::int64_t>("readers", 1,
                                               "matched readers to wait for before the first frame (0: none); "
                                               "one leaving before EOS fails the run",
@@ -65,7 +66,7 @@ void DdsSink::run(WorkerContext& ctx) {
     dds_set_status_mask(writer, DDS_PUBLICATION_MATCHED_STATUS);
     dds_waitset_attach(waitset, writer, 0);
     while (matched(p, writer).current_count < readers_) {
-      if (ctx.should_stop()) return;
+      if (ctx.should_stop() || ctx.should_shutdown()) return;  // nobody to drain to
       if (timeout_s_ > 0 && Clock::now() >= deadline) {
         throw Error(fmt::format("element '{}': topic '{}': {} of {} readers matched within {} s (is the receiving "
                                 "pipeline running in DDS domain {}, and reachable through the configured interfaces?)",

@@ -55,6 +55,7 @@ class Participant {
 
 /// QoS of both ends of a link: reliable, keep-all, `depth` samples held at most, volatile,
 /// automatic liveliness with kLivelinessLease. `user_data` goes in the QoS (writers).
+/// A writer also waits while it holds 64 MB unacknowledged (the tuning in dds_link.cpp).
 dds_qos_t* link_qos(std::int64_t depth, const std::string& user_data);
 
 /// What a dds-sink says about itself in its writer's user data.

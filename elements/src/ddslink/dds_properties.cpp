@@ -11,7 +11,7 @@
 
 namespace sgn::elements::dds {
 
-std::vector<PropertySpec> link_properties(const std::string& queue_doc) {
+std::vector<PropertySpec> link_properties(const std::string& queue_doc, std::int64_t queue_default) {
   return {
       property<std::string>("topic", "", "DDS topic name (letters, digits, '_', '/', '-', '.')"),
       // DDS maps domain ids to UDP ports: 0..232 keep them in range with Cyclone's defaults.
@@ -22,7 +22,7 @@ std::vector<PropertySpec> link_properties(const std::string& queue_doc) {
       property<std::string>("schema", "Samples", "schema type of the frames: Samples or Bytes"),
       property<double>("timeout", 30.0, "seconds to wait for the other end to appear (and for EOS to be acknowledged); 0: no limit",
                        0.0, 86400.0),
-      property<std::int64_t>("queue", 64, queue_doc, 1, 65536),
+      property<std::int64_t>("queue", queue_default, queue_doc, 1, 65536),
       property<std::int64_t>("max-bytes", sgn::elements::detail::kMaxFrameDataBytes + 256,
                              "largest frame payload (Cap'n Proto segment) in bytes; a larger one is an error", 8,
                              sgn::elements::detail::kMaxFrameDataBytes + 256),

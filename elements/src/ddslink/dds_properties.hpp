@@ -9,8 +9,8 @@
 
 namespace sgn::elements::dds {
 
-/// topic, domain, config, schema, timeout, queue (documented as `queue_doc`), max-bytes.
-std::vector<PropertySpec> link_properties(const std::string& queue_doc);
+/// topic, domain, config, schema, timeout, queue (`queue_doc`, `queue_default`), max-bytes.
+std::vector<PropertySpec> link_properties(const std::string& queue_doc, std::int64_t queue_default);
 /// The schema type the `schema` property names.
 const SchemaType& link_schema(const ElementArgs& args);
 /// Refuses an empty topic or one DDS cannot name.
