@@ -87,6 +87,9 @@ void DdsSink::run(WorkerContext& ctx) {
                               name(), topic_, status.current_count, readers_));
     }
   };
+  auto flush = [&] {
+    dds_write_flush(writer);
+  };
   auto write = [&](const sgn_dds_Frame& sample) {
     for (;;) {
       const dds_return_t rc = dds_write(writer, &sample);
@@ -100,7 +103,14 @@ void DdsSink::run(WorkerContext& ctx) {
 
   InputPad in = ctx.input();
   std::string schema_name = schema_.name;
-  while (std::optional<Frame> frame = in.pull()) {
+  // Writes are batched (WriteBatch in dds_link.cpp): small frames queued back to back share
+  // a datagram, and whatever is batched goes out as soon as the input has nothing more.
+  auto next = [&]() -> std::optional<Frame> {
+    if (std::optional<Frame> queued = in.try_pull()) return queued;
+    flush();
+    return in.pull();
+  };
+  while (std::optional<Frame> frame = next()) {
     const FrameHeader& h = frame->header();
     sgn_dds_Frame sample{};
     sample.frame_sequence = h.sequence;
@@ -124,6 +134,7 @@ void DdsSink::run(WorkerContext& ctx) {
     ++written_;
     if (frame->eos()) break;
   }
+  flush();
   if (ctx.should_stop()) return;  // stopped: no EOS, the readers see this writer leave
 
   // Leave only once the readers hold everything, the EOS included.

@@ -88,7 +88,11 @@ struct TakenSamples {
 }  // namespace
 
 ElementInfo DdsSource::describe() {
-  auto properties = dds::link_properties("frames the reader holds before its writers wait (reader history)", 256);
+  // Deep enough that a source thread descheduled for tens of milliseconds does not fill it:
+  // Cyclone rejects a sample that finds the history full and the writer resends it later,
+  // which at 1 KiB frames halves the rate.
+  auto properties = dds::link_properties(
+      "frames the reader holds before its writers wait (reader history; up to queue x frame size of memory)", 4096);
   properties.push_back(property<std::string>(
       "on-loss", "error", "a writer lost before its EOS: error (fail the run) or eos (end its stream)"));
   return {"dds-source", "receives frames a dds-sink publishes on a DDS topic (Cyclone DDS)", std::move(properties)};

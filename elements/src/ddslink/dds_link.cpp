@@ -45,7 +45,7 @@ constexpr std::string_view kLinkTuning =
     "<CycloneDDS><Domain id=\"any\"><General><MaxMessageSize>65500B</MaxMessageSize>"
     "<FragmentSize>65000B</FragmentSize></General><Internal><Watermarks><WhcHigh>64MB</WhcHigh>"
     "<WhcHighInit>4MB</WhcHighInit></Watermarks><SocketReceiveBufferSize max=\"8MB\"/>"
-    "<SocketSendBufferSize max=\"8MB\"/></Internal></Domain></CycloneDDS>";
+    "<SocketSendBufferSize max=\"8MB\"/><WriteBatch>true</WriteBatch></Internal></Domain></CycloneDDS>";
 
 // The configuration string for dds_create_domain: our tuning, then the user's (config, or
 // $CYCLONEDDS_URI when config is empty, as Cyclone itself would read).
