@@ -53,6 +53,7 @@ DdsSink::DdsSink(const ElementArgs& args)
 }
 
 void DdsSink::run(WorkerContext& ctx) {
+  dds::keep_large_allocations_in_heap();
   dds::Participant p(name(), domain_, config_, topic_);
   dds_qos_t* qos = dds::link_qos(queue_, dds::writer_user_data(schema_, name()));
   const dds_entity_t writer = dds_create_writer(p.participant(), p.topic(), qos, nullptr);

@@ -116,6 +116,7 @@ DdsSource::DdsSource(const ElementArgs& args)
 }
 
 void DdsSource::run(WorkerContext& ctx) {
+  dds::keep_large_allocations_in_heap();
   LinkEvents events;  // outlives the participant, whose listener writes to it
   dds::Participant p(name(), domain_, config_, topic_);
   events.guard = dds_create_guardcondition(p.participant());

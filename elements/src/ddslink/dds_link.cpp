@@ -4,6 +4,7 @@
 #include <sgn/error.hpp>
 #include <sgn/schemas/bytes.capnp.h>
 #include <sgn/schemas/samples.capnp.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <array>
@@ -181,6 +182,14 @@ dds_qos_t* link_qos(std::int64_t depth, const std::string& user_data) {
   dds_qset_liveliness(qos, DDS_LIVELINESS_AUTOMATIC, kLivelinessLease);
   if (!user_data.empty()) dds_qset_userdata(qos, user_data.data(), user_data.size());
   return qos;
+}
+
+void keep_large_allocations_in_heap() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc takes at most 32 MiB
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  });
 }
 
 std::string WriterInfo::describe() const {

@@ -58,6 +58,12 @@ class Participant {
 /// A writer also waits while it holds 64 MB unacknowledged (the tuning in dds_link.cpp).
 dds_qos_t* link_qos(std::int64_t depth, const std::string& user_data);
 
+/// Keeps this process's large allocations in the malloc heap (glibc: mmap threshold 32 MiB,
+/// trim threshold 256 MiB), once per process. Cyclone allocates every sample it
+/// serializes or reassembles; above glibc's default threshold each one was a fresh mmap
+/// whose every page faulted in (a 1 MiB frame went at 0.6 of the rate without this).
+void keep_large_allocations_in_heap();
+
 /// What a dds-sink says about itself in its writer's user data.
 struct WriterInfo {
   std::string schema;  ///< schema type name
