@@ -292,6 +292,29 @@ TEST_F(DdsPipelineTest, TwoReceiversEachGetEveryFrame) {
   EXPECT_EQ(field(stats("b2.json"), "stats-sink0", "frames_in"), 5000u);
 }
 
+// A reader that joins a running stream gets the frames written from then on, in order,
+// and its run ends at the writer's EOS like the others'.
+TEST_F(DdsPipelineTest, AReaderThatJoinsLateGetsTheFramesFromThenOn) {
+  const std::string link = "topic=late domain=25 config=" + lo_config_;
+  const Child early = launch("dds-source " + link + " ! stats-sink", "early.json", false, {"-v"});
+  // 1 kHz for 3 s: the late reader starts after the writer matched the early one and
+  // began writing, and takes longer than a frame to be discovered.
+  const Child a = launch("sine-source realtime=true channels=1 samples=256 rate=256000 frames=3000 ! dds-sink "
+                         "readers=1 " + link);
+  ASSERT_TRUE(logged(early, "matched")) << read_all(early.err);
+  const Child late = launch("dds-source " + link + " ! stats-sink", "late.json");
+  const Result ra = finish(a);
+  const Result re = finish(early);
+  const Result rl = finish(late);
+  ASSERT_EQ(ra.exit_code, 0) << ra.err;
+  ASSERT_EQ(re.exit_code, 0) << re.err;
+  ASSERT_EQ(rl.exit_code, 0) << rl.err;
+  EXPECT_EQ(field(stats("early.json"), "stats-sink0", "frames_in"), 3000u);
+  const std::uint64_t late_frames = field(stats("late.json"), "stats-sink0", "frames_in");
+  EXPECT_GT(late_frames, 0u);
+  EXPECT_LT(late_frames, 3000u);
+}
+
 // The README's two-host example, host B in a second network namespace joined by a veth
 // pair: the filter in a worker process on B, every frame, EOS, exit 0 on both.
 TEST_F(DdsPipelineTest, AcrossTwoNamespacesTheTwoHostExampleRuns) {
