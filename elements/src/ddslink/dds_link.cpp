@@ -44,8 +44,7 @@ std::map<int, DomainUse>& domains() {
 // crawl). A fragment lost to a full socket buffer (a 16 MiB frame is a burst of 256
 // messages) is asked for again after 10 ms, not Cyclone's 100 ms, and the writer
 // heartbeats every 10 ms while it holds unacknowledged data. Writes are batched (dds-sink
-// flushes when its input is empty). bench/dds_bench.sh gives ddsperf the same settings
-// but WriteBatch, which only a writer that flushes can use.
+// flushes when its input is empty). bench/dds_bench.sh gives ddsperf the same settings.
 constexpr std::string_view kLinkTuning =
     "<CycloneDDS><Domain id=\"any\"><General><MaxMessageSize>65500B</MaxMessageSize>"
     "<FragmentSize>65000B</FragmentSize></General><Internal><Watermarks><WhcHigh>64MB</WhcHigh>"
