@@ -21,6 +21,7 @@ TEST(RegisterAll, RegistersEveryElementWithItsPads) {
       {"sine-source", {}, samples}, {"bytes-source", {}, bytes},  {"file-source", {}, samples},
       {"scale", samples, samples},  {"fir", samples, samples},    {"passthrough", bytes, bytes},
       {"null-sink", bytes, {}},     {"stats-sink", samples, {}},  {"file-sink", samples, {}},
+      {"dds-sink", samples, {}},    {"dds-source", {}, samples},
   };
   EXPECT_EQ(registry.names().size(), expected.size());
   for (const auto& e : expected) {
@@ -32,6 +33,7 @@ TEST(RegisterAll, RegistersEveryElementWithItsPads) {
     for (const auto& spec : info.properties) EXPECT_FALSE(spec.doc.empty()) << spec.name;
     PropertyMap properties;
     if (std::string(e.type).find("file") == 0) properties["location"] = "/dev/null";
+    if (std::string(e.type).find("dds") == 0) properties["topic"] = "t";
     auto element = registry.make(e.type, "x", properties);
     ASSERT_EQ(element->inputs().size(), e.in ? 1u : 0u);
     ASSERT_EQ(element->outputs().size(), e.out ? 1u : 0u);

@@ -29,6 +29,7 @@ PACKAGES=(
   iceoryx libiceoryx-posh-dev libiceoryx-hoofs-dev
   python3 procps util-linux
   libfftw3-dev
+  cyclonedds-dev cyclonedds-tools iproute2
 )
 
 log() { printf '[setup] %s\n' "$*"; }

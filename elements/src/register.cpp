@@ -1,6 +1,8 @@
 #include "sgn/elements/register.hpp"
 
 #include "sgn/elements/bytes_source.hpp"
+#include "sgn/elements/dds_sink.hpp"
+#include "sgn/elements/dds_source.hpp"
 #include "sgn/elements/file_sink.hpp"
 #include "sgn/elements/file_source.hpp"
 #include "sgn/elements/fir.hpp"
@@ -21,7 +23,9 @@ void register_all(Registry& registry) {
       .add<Passthrough>()
       .add<NullSink>()
       .add<StatsSink>()
-      .add<FileSink>();
+      .add<FileSink>()
+      .add<DdsSink>()
+      .add<DdsSource>();
 }
 
 }  // namespace sgn::elements

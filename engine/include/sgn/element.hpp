@@ -290,6 +290,9 @@ class WorkerContext {
   spdlog::logger& log() const noexcept;
   /// Read-only data the pipeline shares under `name` (Pipeline::share).
   std::span<const std::byte> shared(std::string_view name) const;
+  /// Counts `n` payload copies the element made itself (a frame built from bytes that
+  /// came from outside, e.g. a network) in ElementStats::copies.
+  void count_copies(std::uint64_t n) noexcept;
   /// State kept for the element's life, made on first use.
   template <class T>
   T& state() {

@@ -257,6 +257,8 @@ bool WorkerContext::should_shutdown() const noexcept {
 
 spdlog::logger& WorkerContext::log() const noexcept { return node_.element().log(); }
 
+void WorkerContext::count_copies(std::uint64_t n) noexcept { node_.add_copies(n); }
+
 std::span<const std::byte> WorkerContext::shared(std::string_view name) const {
   return node_.element().shared_data(name);
 }

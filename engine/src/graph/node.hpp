@@ -25,7 +25,7 @@ namespace sgn::detail {
 /// add() is a plain load and store, never a locked instruction.
 struct alignas(64) NodeCounters {
   std::atomic<std::uint64_t> frames_in{0}, frames_out{0}, bytes_in{0}, bytes_out{0}, gaps{0}, discarded{0};
-  std::atomic<std::uint64_t> copies{0};  // payload copies the element's own step made (in-place fallback)
+  std::atomic<std::uint64_t> copies{0};  // payload copies the element made (in-place fallback, data from a network)
   static void add(std::atomic<std::uint64_t>& counter, std::uint64_t n = 1) noexcept {
     counter.store(counter.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
   }

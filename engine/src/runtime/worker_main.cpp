@@ -244,7 +244,7 @@ class WorkerProcess {
       }
     }
     const ElementStats stats = node_->stats();
-    const std::uint64_t copies = stats.copies;  // its outputs' and its own (in-place fallback)
+    const std::uint64_t copies = stats.copies;  // its outputs' and its own (in-place fallback, a network)
     send_status([&](schema::Status::Builder s) {
       auto t = s.initTerminated();
       t.setFramesIn(stats.frames_in);

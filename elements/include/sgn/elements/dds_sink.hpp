@@ -1,0 +1,43 @@
+#pragma once
+/// "dds-sink": publishes a stream on a DDS topic (Cyclone DDS), for a dds-source on
+/// another host (or process) to carry on.
+
+#include <sgn/element.hpp>
+#include <sgn/registry.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace sgn::elements {
+
+/// Every frame (data, gap and the final EOS) becomes one sample of the topic, with its
+/// sequence number, timestamp, flags and schema type; the payload is the frame's Cap'n
+/// Proto segment. The link is lossless: reliable, keep-all, at most `queue` samples
+/// unacknowledged, so a slow reader slows this writer. Waits for `readers` matched
+/// readers (within `timeout`) before the first frame, fails if one leaves before EOS,
+/// and after EOS waits (within `timeout`) until the readers acknowledged everything.
+/// A worker element: it runs in a thread (or process) of its own.
+class DdsSink final : public WorkerElement {
+ public:
+  static ElementInfo describe();
+  explicit DdsSink(const ElementArgs& args);
+
+  /// Samples written (data, gap and EOS); read it after the run.
+  std::uint64_t samples_written() const noexcept { return written_; }
+
+ protected:
+  void run(WorkerContext& ctx) override;
+
+ private:
+  std::string topic_;
+  int domain_;
+  std::string config_;
+  const SchemaType& schema_;
+  std::int64_t readers_;
+  double timeout_s_;
+  std::int64_t queue_;
+  std::int64_t max_bytes_;
+  std::uint64_t written_ = 0;
+};
+
+}  // namespace sgn::elements

@@ -1,0 +1,19 @@
+#pragma once
+// The properties dds-sink and dds-source share, and their checks.
+
+#include <sgn/element.hpp>
+#include <sgn/properties.hpp>
+
+#include <string>
+#include <vector>
+
+namespace sgn::elements::dds {
+
+/// topic, domain, config, schema, timeout, queue (`queue_doc`, `queue_default`), max-bytes.
+std::vector<PropertySpec> link_properties(const std::string& queue_doc, std::int64_t queue_default);
+/// The schema type the `schema` property names.
+const SchemaType& link_schema(const ElementArgs& args);
+/// Refuses an empty topic or one DDS cannot name.
+void check_topic(const ElementArgs& args, const std::string& topic);
+
+}  // namespace sgn::elements::dds
