@@ -145,7 +145,9 @@ TEST_F(DdsPipelineTest, EveryFrameArrivesInOrderAndEosEndsBothSides) {
 // another type fails at once, naming both; the sender then sees its reader leave.
 TEST_F(DdsPipelineTest, ATypeMismatchFailsAtConnectNamingBothTypes) {
   const std::string link = "topic=typed domain=12 config=" + lo_config_;
-  const Child a = launch("bytes-source size=64 frames=0 ! dds-sink schema=Bytes readers=1 " + link);
+  // The sender waits up to 10 s for its reader, which may leave before the sender has
+  // even seen it (a loaded machine): either way the sender fails, naming why.
+  const Child a = launch("bytes-source size=64 frames=0 ! dds-sink schema=Bytes readers=1 timeout=10 " + link);
   const Child b = launch("dds-source " + link + " ! stats-sink");
   const Result rb = finish(b, 30s);
   EXPECT_EQ(rb.exit_code, 1) << rb.err;
@@ -154,7 +156,9 @@ TEST_F(DdsPipelineTest, ATypeMismatchFailsAtConnectNamingBothTypes) {
   EXPECT_NE(rb.err.find("expects Samples"), std::string::npos) << rb.err;
   const Result ra = finish(a, 30s);
   EXPECT_EQ(ra.exit_code, 1) << ra.err;
-  EXPECT_NE(ra.err.find("a reader left before EOS"), std::string::npos) << ra.err;
+  EXPECT_TRUE(ra.err.find("a reader left before EOS") != std::string::npos ||
+              ra.err.find("topic 'typed': 0 of 1 readers matched within 10 s") != std::string::npos)
+      << ra.err;
 }
 
 // kill -9 of the sender: the receiver sees the writer's liveliness lapse (1 s lease) and
@@ -244,8 +248,8 @@ TEST_F(DdsPipelineTest, AFrameLargerThanMaxBytesIsATypedErrorBeforeSending) {
                          "topic=big domain=18 config=" + lo_config_);
   const Result ra = finish(a, 20s);
   EXPECT_EQ(ra.exit_code, 1) << ra.err;
-  EXPECT_NE(ra.err.find("exceeds max-bytes=4096 of topic 'big'"), std::string::npos) << ra.err;
-  EXPECT_NE(ra.err.find("sgn::FrameError"), std::string::npos) << ra.err;
+  EXPECT_NE(ra.err.find("ERROR: element dds-sink0 (thread, pid "), std::string::npos) << ra.err;
+  EXPECT_NE(ra.err.find("frame 0 of 8208 bytes exceeds max-bytes=4096 of topic 'big'"), std::string::npos) << ra.err;
 }
 
 // Bad properties fail when the pipeline is built (exit 2), naming the element and value.
