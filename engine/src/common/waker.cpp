@@ -74,7 +74,6 @@ bool Waker::Ticket::wait(std::chrono::nanoseconds timeout, std::chrono::nanoseco
     }
   }
   waker_.sleepers_.fetch_add(1, std::memory_order_seq_cst);
-  waker_.sleep_epoch_.store(seen_, std::memory_order_seq_cst);
   if (epoch.load(std::memory_order_seq_cst) == seen_) {
     const auto ns = timeout.count() > 0 ? timeout.count() : 0;
     timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
@@ -87,14 +86,12 @@ bool Waker::Ticket::wait(std::chrono::nanoseconds timeout, std::chrono::nanoseco
 void Waker::notify() noexcept {
   full_barrier();
   if (waiting_.load(std::memory_order_relaxed) == 0) return;
-  const std::uint32_t moved_from = epoch_.fetch_add(1, std::memory_order_seq_cst);
-  // One sleeper: only the notify() moving the epoch off the value it sleeps on must
-  // wake it. A sleeper that stores its epoch after this load sees the moved epoch when
-  // it checks, and does not sleep; a second one that stored since is counted below
-  // (sleepers_ goes up before sleep_epoch_ is stored), and then every notify wakes.
-  const std::uint32_t asleep_on = sleep_epoch_.load(std::memory_order_seq_cst);
-  const std::uint32_t sleepers = sleepers_.load(std::memory_order_seq_cst);
-  if (sleepers > 1 || (sleepers == 1 && moved_from == asleep_on)) {
+  epoch_.fetch_add(1, std::memory_order_seq_cst);
+  // Every notify with a sleeper counted makes the futex call. (Skipping it unless the
+  // epoch moved off a lone sleeper's recorded value lost wake-ups: a waiter that records
+  // its epoch and then finds it moved, so does not sleep, overwrites the record of one
+  // that does sleep.)
+  if (sleepers_.load(std::memory_order_seq_cst) != 0) {
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
   }
 }

@@ -66,10 +66,6 @@ class Waker {
   std::atomic<std::uint32_t> epoch_{0};     // the futex word: bumped by notify() when someone waits
   std::atomic<std::uint32_t> waiting_{0};   // announced waiters (spinning or asleep)
   std::atomic<std::uint32_t> sleepers_{0};  // waiters inside the futex wait
-  // The epoch a lone sleeper sleeps on: only the notify() that moves the epoch off it
-  // makes the futex call. Those after it (a producer pushing on while the woken thread
-  // is not running yet) skip the syscall.
-  std::atomic<std::uint32_t> sleep_epoch_{0};
 };
 
 }  // namespace sgn::detail
