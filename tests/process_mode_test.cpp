@@ -311,9 +311,10 @@ TEST_P(PlacementTest, FramesAreConservedOnEveryLinkWhenStopped) {
   Pipeline p;
   p.add("test-count-source", "src", {{"count", "-1"}})
       .add("test-transform", "t", {}, GetParam())
-      // A sink far slower than the source: frames are in flight when the stop comes,
-      // even when a loaded machine deschedules the source for milliseconds.
-      .add("test-check-sink", "sink", {{"record", "conserved-stop"}, {"sleep_us", "5000"}});
+      // A sink far slower than the source, on a thread of its own: the source fills every
+      // queue and waits on them. (In main's one loop with the source, it would take turns
+      // with it, and a worker could have passed every frame on by the time of the stop.)
+      .add("test-check-sink", "sink", {{"record", "conserved-stop"}, {"sleep_us", "5000"}}, Placement::Thread);
   p.link("src", "t").link("t", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
   ASSERT_EQ(wait_for_frames(record, 31, run), "");
