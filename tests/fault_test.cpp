@@ -188,7 +188,7 @@ TEST_F(FaultTest, RouDiKilledMidStreamFailsTheRunClearly) {
   // ms idle, but 1.4 s was seen with four busy loops beside parallel process tests. The
   // bound is for "never hangs"; tests/soak/fault_soak.sh reports the distribution.
   EXPECT_LT(measured("detected", killed, printed), 3.0);
-  EXPECT_LT(measured("exited", printed, ended), 1.0);
+  EXPECT_LT(measured("exited", printed, ended), 3.0);
 }
 
 /// A directory with an `iox-roudi` that takes `delay` to come up, first on PATH.
