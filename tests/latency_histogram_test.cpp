@@ -8,7 +8,7 @@
 namespace sgn::detail {
 namespace {
 
-constexpr double kResolution = 0.125;  // 8 sub-buckets per power of two
+constexpr double kResolution = 1.0 / 32;  // 32 sub-buckets per power of two
 
 void expect_near_relative(double actual, double expected) {
   EXPECT_NEAR(actual, expected, expected * kResolution) << "expected ~" << expected;
@@ -23,11 +23,11 @@ TEST(LatencyHistogram, EmptyIsZero) {
 
 TEST(LatencyHistogram, SmallValuesAreExact) {
   LatencyHistogram h;
-  for (int ns = 0; ns < 8; ++ns) h.record(ns);
-  EXPECT_EQ(h.count(), 8u);
+  for (int ns = 0; ns < 32; ++ns) h.record(ns);
+  EXPECT_EQ(h.count(), 32u);
   EXPECT_EQ(h.quantile(0.0), 0.0);
-  EXPECT_EQ(h.quantile(0.5), 3.0);
-  EXPECT_EQ(h.quantile(1.0), 7.0);
+  EXPECT_EQ(h.quantile(0.5), 15.0);
+  EXPECT_EQ(h.quantile(1.0), 31.0);
 }
 
 TEST(LatencyHistogram, QuantilesOfAUniformSpread) {

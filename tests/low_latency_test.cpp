@@ -11,6 +11,7 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/waker.hpp"
 #include "support/run_helpers.hpp"
@@ -30,7 +31,7 @@ TEST(WakerSpin, ANotifyEndsALongSpinAtOnce) {
     waker.notify();
   });
   const auto start = test::Clock::now();
-  const bool notified = ticket.wait(120s, 60s);  // a spin that ignored the notify would take a minute
+  const bool notified = ticket.wait(120s, Waker::Spin{60s, true});  // a spin that ignored the notify would take a minute
   notifier.join();
   EXPECT_TRUE(notified);
   EXPECT_LT(test::seconds_since(start), 30.0);
@@ -44,7 +45,7 @@ TEST(WakerSpin, ANotifyDuringTheSleepAfterTheSpinEndsIt) {
     waker.notify();
   });
   const auto start = test::Clock::now();
-  const bool notified = ticket.wait(120s, 1ms);
+  const bool notified = ticket.wait(120s, Waker::Spin{1ms, true});
   notifier.join();
   EXPECT_TRUE(notified);
   EXPECT_LT(test::seconds_since(start), 60.0);
@@ -54,7 +55,7 @@ TEST(WakerSpin, WithoutANotifyTheWaitEndsAtTheCallersTimeoutNotAfterSpinPlusTime
   Waker waker;
   Waker::Ticket ticket = waker.prepare_wait();
   const auto start = test::Clock::now();
-  EXPECT_FALSE(ticket.wait(400ms, 200ms));
+  EXPECT_FALSE(ticket.wait(400ms, Waker::Spin{200ms, true}));
   const double seconds = test::seconds_since(start);
   EXPECT_GE(seconds, 0.39);
   EXPECT_LT(seconds, 30.0);
@@ -64,12 +65,12 @@ TEST(WakerSpin, ASpinLongerThanTheTimeoutEndsAtTheTimeout) {
   Waker waker;
   Waker::Ticket ticket = waker.prepare_wait();
   const auto start = test::Clock::now();
-  EXPECT_FALSE(ticket.wait(50ms, 60s));
+  EXPECT_FALSE(ticket.wait(50ms, Waker::Spin{60s, true}));
   EXPECT_LT(test::seconds_since(start), 30.0);
 }
 
-// Two threads hand a turn back and forth, each sleeping in the futex between turns (a
-// 1 ns spin) or spinning (the default spin): a lost wake-up shows as a timeout.
+// Two threads hand a turn back and forth, each spinning a moment (1 ns, yielding), the
+// default spin or not at all before it sleeps in the futex: a lost wake-up shows as a timeout.
 TEST(WakerSpin, PingPongNeverLosesAWakeUp) {
   Waker wakers[2];
   std::atomic<int> turn{0};
@@ -81,7 +82,8 @@ TEST(WakerSpin, PingPongNeverLosesAWakeUp) {
         Waker::Ticket ticket = wakers[me].prepare_wait();
         if (turn.load() == me) break;
         const auto start = test::Clock::now();
-        const bool notified = ticket.wait(20s, i % 2 == 0 ? std::chrono::nanoseconds(1) : std::chrono::nanoseconds(0));
+        const Waker::Spin spins[] = {{1ns, true}, Waker::kDefaultSpin, {0ns, false}};
+        const bool notified = ticket.wait(20s, spins[i % 3]);
         if (!notified && test::seconds_since(start) > 10.0) ++timeouts;  // not a late wake-up of an earlier turn
       }
       turn.store(1 - me);
@@ -91,6 +93,39 @@ TEST(WakerSpin, PingPongNeverLosesAWakeUp) {
   std::thread other(player, 1);
   player(0);
   other.join();
+  EXPECT_EQ(timeouts.load(), 0);
+}
+
+// Three waiters on one Waker, each waiting for the next value of a counter that one
+// thread raises, a notify each time: waiters going to sleep while others are being
+// woken (the sleep mark is shared) must each see every step.
+TEST(WakerSpin, ManyWaitersOnOneWakerNeverMissANotify) {
+  Waker waker;
+  std::atomic<int> counter{0};
+  std::atomic<int> timeouts{0};
+  constexpr int kSteps = 20000;
+  auto waiter = [&](int me) {
+    const Waker::Spin spins[] = {{0ns, false}, {1ns, true}, Waker::kDefaultSpin};
+    for (int seen = 0; seen < kSteps;) {
+      Waker::Ticket ticket = waker.prepare_wait();
+      const int now = counter.load();
+      if (now != seen) {
+        seen = now;
+        continue;
+      }
+      const auto start = test::Clock::now();
+      const bool notified = ticket.wait(20s, spins[(me + seen) % 3]);
+      if (!notified && test::seconds_since(start) > 10.0) ++timeouts;
+    }
+  };
+  std::vector<std::thread> waiters;
+  for (int i = 0; i < 3; ++i) waiters.emplace_back(waiter, i);
+  for (int i = 1; i <= kSteps; ++i) {
+    counter.store(i);
+    waker.notify();
+    if (i % 64 == 0) std::this_thread::sleep_for(20us);  // let waiters fall asleep now and then
+  }
+  for (auto& t : waiters) t.join();
   EXPECT_EQ(timeouts.load(), 0);
 }
 

@@ -1,5 +1,5 @@
 #pragma once
-/// A log-linear latency histogram (8 sub-buckets per power of two, ~12% resolution),
+/// A log-linear latency histogram (32 sub-buckets per power of two, ~3% resolution),
 /// cheap enough to record every frame; the engine's stats and the stats sink use it.
 
 #include <array>
@@ -16,7 +16,7 @@ class LatencyHistogram {
   void merge(const LatencyHistogram& other) noexcept;
 
  private:
-  static constexpr int kSubBits = 3;
+  static constexpr int kSubBits = 5;
   static constexpr int kBuckets = 64 << kSubBits;
   static int bucket_of(std::uint64_t ns) noexcept;
   static double bucket_mid(int bucket) noexcept;

@@ -10,10 +10,9 @@
 
 namespace sgn::detail {
 namespace {
-constexpr int kSpinRounds = 2000;  // ~55 us of pauses: covers a producer on the other core
-// Low-latency spin: looks between clock reads, and how long to spin before every look
-// also yields (a producer descheduled on this core gets it). The default spin never
-// yields: on a loaded machine a yield gives the core away for a whole slice.
+// Looks between clock reads while spinning, and how long a yielding spin (low-latency
+// mode) spins before every look also yields. A plain spin never yields: on a loaded
+// machine a yield gives the core away for a whole slice.
 constexpr int kLooksPerClockRead = 64;
 constexpr std::int64_t kYieldAfterNs = 20'000;
 
@@ -39,61 +38,61 @@ inline void full_barrier() noexcept {
 // Either the waiter sees the condition, or notify() sees the waiter and bumps epoch_.
 Waker::Ticket::Ticket(Waker& waker) noexcept : waker_(waker) {
   waker_.waiting_.fetch_add(1, std::memory_order_seq_cst);
-  seen_ = waker_.epoch_.load(std::memory_order_seq_cst);
+  seen_ = waker_.epoch_.load(std::memory_order_seq_cst) & ~kAsleep;
 }
 
 Waker::Ticket::~Ticket() { waker_.waiting_.fetch_sub(1, std::memory_order_release); }
 
-bool Waker::Ticket::spin_for(std::chrono::nanoseconds spin) noexcept {
+bool Waker::Ticket::spin_for(Spin spin) noexcept {
   auto& epoch = waker_.epoch_;
   const std::int64_t start = now_ns();
-  const std::int64_t end = start + spin.count();
-  bool yielding = false;  // after kYieldAfterNs: a sched_yield() per look
+  const std::int64_t end = start + spin.limit.count();
+  bool yielding = false;  // with spin.yields, after kYieldAfterNs: a sched_yield() per look
   for (;;) {
     for (int i = 0; i < kLooksPerClockRead; ++i) {
-      if (epoch.load(std::memory_order_acquire) != seen_) return true;
+      if ((epoch.load(std::memory_order_acquire) & ~kAsleep) != seen_) return true;
       Waker::relax();
       if (yielding) sched_yield();
     }
     const std::int64_t now = now_ns();
     if (now >= end) return false;
-    yielding = now - start >= kYieldAfterNs;
+    yielding = spin.yields && now - start >= kYieldAfterNs;
   }
 }
 
-bool Waker::Ticket::wait(std::chrono::nanoseconds timeout, std::chrono::nanoseconds spin) noexcept {
+bool Waker::Ticket::wait(std::chrono::nanoseconds timeout, Spin spin) noexcept {
   auto& epoch = waker_.epoch_;
-  if (spin.count() > 0) {
-    if (spin_for(std::min(spin, timeout))) return true;
-    if (spin >= timeout) return false;
-    timeout -= spin;  // the sleep ends when the caller's timeout would have
-  } else {
-    for (int i = 0; i < kSpinRounds; ++i) {
-      if (epoch.load(std::memory_order_acquire) != seen_) return true;
-      Waker::relax();
-    }
+  const auto notified = [&] { return (epoch.load(std::memory_order_acquire) & ~kAsleep) != seen_; };
+  if (notified()) return true;
+  if (spin.limit.count() > 0) {
+    const auto limit = std::min(spin.limit, timeout);
+    if (spin_for({limit, spin.yields})) return true;
+    if (limit >= timeout) return false;
+    timeout -= limit;  // the sleep ends when the caller's timeout would have
   }
-  waker_.sleepers_.fetch_add(1, std::memory_order_seq_cst);
-  if (epoch.load(std::memory_order_seq_cst) == seen_) {
-    const auto ns = timeout.count() > 0 ? timeout.count() : 0;
-    timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch), FUTEX_WAIT, seen_, &ts, nullptr, 0);
+  // Mark the value we saw as slept on. Failing means it changed: a notify came (or
+  // another waiter marked it first, which is as good).
+  std::uint32_t current = seen_;
+  if (!epoch.compare_exchange_strong(current, seen_ | kAsleep, std::memory_order_seq_cst) &&
+      current != (seen_ | kAsleep)) {
+    return true;
   }
-  waker_.sleepers_.fetch_sub(1, std::memory_order_seq_cst);
-  return epoch.load(std::memory_order_acquire) != seen_;
+  const auto ns = timeout.count() > 0 ? timeout.count() : 0;
+  timespec ts{static_cast<time_t>(ns / 1'000'000'000), static_cast<long>(ns % 1'000'000'000)};
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch), FUTEX_WAIT, seen_ | kAsleep, &ts, nullptr, 0);
+  return notified();
 }
 
 void Waker::notify() noexcept {
   full_barrier();
   if (waiting_.load(std::memory_order_relaxed) == 0) return;
-  epoch_.fetch_add(1, std::memory_order_seq_cst);
-  // Every notify with a sleeper counted makes the futex call. (Skipping it unless the
-  // epoch moved off a lone sleeper's recorded value lost wake-ups: a waiter that records
-  // its epoch and then finds it moved, so does not sleep, overwrites the record of one
-  // that does sleep.)
-  if (sleepers_.load(std::memory_order_seq_cst) != 0) {
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
-  }
+  notifier_cpu_.store(sched_getcpu(), std::memory_order_relaxed);
+  const std::uint32_t before = epoch_.fetch_add(kOneNotify, std::memory_order_seq_cst);
+  if ((before & kAsleep) == 0) return;  // nobody went to sleep since the last futex call
+  // Clear the mark before the wake: a waiter that marks the new value after this is
+  // woken by the next notify. Two notifiers may both see the mark: one wake is spare.
+  epoch_.fetch_and(~kAsleep, std::memory_order_seq_cst);
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&epoch_), FUTEX_WAKE, INT32_MAX, nullptr, nullptr, 0);
 }
 
 }  // namespace sgn::detail

@@ -3,9 +3,11 @@
 // its condition again, then sleeps on the ticket: a notify() after the announcement
 // ends the wait, so none is lost. notify() with nobody announced costs a fence and
 // one load of a line nobody writes (a busy producer and consumer never bounce a
-// counter between their cores). notify() is async-signal-safe. Shared futex
-// operations: a Waker placed in a shared-memory segment wakes sleepers in other
-// processes too.
+// counter between their cores). A notify() makes the futex call only when a waiter
+// went to sleep since the last call: a consumer that pops many frames while its
+// sleeping producer is being woken makes one syscall, not one per frame. notify() is
+// async-signal-safe. Shared futex operations: a Waker placed in a shared-memory
+// segment wakes sleepers in other processes too.
 
 #include <atomic>
 #include <chrono>
@@ -16,22 +18,30 @@ namespace sgn::detail {
 class Waker {
  public:
   /// An announced waiter. Destroying it without wait() withdraws the announcement.
+  /// How a waiter spins before it sleeps: for up to `limit`, and with `yields` a
+  /// sched_yield() per look once it spun 20 us (a peer sharing this core gets to run).
+  struct Spin {
+    std::chrono::nanoseconds limit{0};
+    bool yields = false;
+  };
+  /// The spin of a wait that says nothing: ~50 us, covering a producer on the other core.
+  static constexpr Spin kDefaultSpin{std::chrono::microseconds(50), false};
+
+  /// An announced waiter. Destroying it without wait() withdraws the announcement.
   class [[nodiscard]] Ticket {
    public:
     explicit Ticket(Waker& waker) noexcept;
     Ticket(const Ticket&) = delete;
     Ticket& operator=(const Ticket&) = delete;
     ~Ticket();
-    /// Spins (~55 us), then sleeps until a notify() since the ticket was taken, or
-    /// `timeout`. True when notified, false on timeout. With `spin` (low-latency mode)
-    /// it busy-polls for up to that long (within `timeout`) before sleeping: a pause
-    /// per look, and a sched_yield() per look once it spun 20 us (a peer sharing this
-    /// core gets to run). A notify() ends the spin at once, as it ends the sleep.
-    bool wait(std::chrono::nanoseconds timeout, std::chrono::nanoseconds spin = {}) noexcept;
+    /// Spins as `spin` says (within `timeout`), then sleeps until a notify() since the
+    /// ticket was taken, or `timeout`. True when notified, false on timeout. A notify()
+    /// ends the spin at once, as it ends the sleep.
+    bool wait(std::chrono::nanoseconds timeout, Spin spin = kDefaultSpin) noexcept;
 
    private:
     /// True when notified within `spin` (bounded by the clock, read every few dozen looks).
-    bool spin_for(std::chrono::nanoseconds spin) noexcept;
+    bool spin_for(Spin spin) noexcept;
 
     Waker& waker_;
     std::uint32_t seen_;
@@ -62,10 +72,20 @@ class Waker {
 
   void notify() noexcept;
 
+  /// The CPU the last notify() that found a waiter ran on (-1: none yet).
+  int last_notifier_cpu() const noexcept { return notifier_cpu_.load(std::memory_order_relaxed); }
+
  private:
-  std::atomic<std::uint32_t> epoch_{0};     // the futex word: bumped by notify() when someone waits
-  std::atomic<std::uint32_t> waiting_{0};   // announced waiters (spinning or asleep)
-  std::atomic<std::uint32_t> sleepers_{0};  // waiters inside the futex wait
+  // The futex word. Bits 1-31 count notifies made while someone waited (a ticket
+  // compares them with what it saw); bit 0 (kAsleep) says a waiter may be inside the
+  // futex wait on the word's current value. A waiter sets it on the value it saw before
+  // it sleeps (a compare-exchange: a notify in between changed the value and ends the
+  // wait instead); the notify that finds it clears it and makes the one futex call.
+  static constexpr std::uint32_t kAsleep = 1;
+  static constexpr std::uint32_t kOneNotify = 2;
+  std::atomic<std::uint32_t> epoch_{0};
+  std::atomic<std::uint32_t> waiting_{0};  // announced waiters (spinning or asleep)
+  std::atomic<int> notifier_cpu_{-1};
 };
 
 }  // namespace sgn::detail

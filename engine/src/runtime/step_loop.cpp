@@ -1,5 +1,7 @@
 #include "runtime/step_loop.hpp"
 
+#include <sched.h>
+
 #include <algorithm>
 
 #include "frames/frame_channel.hpp"
@@ -85,7 +87,14 @@ void StepLoop::wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t dea
   if (deadline_ns != 0) wake = std::min(wake, deadline_ns);
   const std::int64_t timeout = std::max<std::int64_t>(wake - monotonic_ns(), 0);
   if (timeout == 0) return;
-  ticket.wait(std::chrono::nanoseconds(timeout), spin_);
+  if (spin_.count() > 0) {
+    ticket.wait(std::chrono::nanoseconds(timeout), Waker::Spin{spin_, true});
+    return;
+  }
+  const std::int64_t start = monotonic_ns();
+  const bool notified = ticket.wait(std::chrono::nanoseconds(timeout), Waker::Spin{spin_budget_.next(), false});
+  spin_budget_.observe(std::chrono::nanoseconds(monotonic_ns() - start), notified,
+                       notified && waker_.last_notifier_cpu() == sched_getcpu());
 }
 
 }  // namespace sgn::detail

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/spin_budget.hpp"
 #include "common/waker.hpp"
 #include "graph/node.hpp"
 
@@ -23,7 +24,8 @@ class StepLoop {
     std::int64_t deadline_ns = 0;  ///< wake up by then (monotonic_ns), 0: no deadline of the owner's
   };
 
-  /// The loop spins as long as the longest Node::spin() of `nodes` before it sleeps.
+  /// With a node in low-latency mode the loop spins as long as the longest Node::spin()
+  /// of `nodes` before it sleeps; otherwise as long as its recent waits say pays (SpinBudget).
   StepLoop(RunControl& control, Waker& waker, std::vector<Node*> nodes);
 
   /// Calls start() on every node; false if one threw (its error is recorded).
@@ -56,6 +58,7 @@ class StepLoop {
   Waker& waker_;
   std::vector<Node*> nodes_;
   std::chrono::nanoseconds spin_{0};
+  SpinBudget spin_budget_;
 };
 
 template <class AfterPass>
