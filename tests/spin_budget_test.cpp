@@ -48,12 +48,26 @@ TEST(SpinBudget, OneLongWaitHalvesTheSpinRatherThanEndingIt) {
   EXPECT_EQ(budget.next(), SpinBudget::kMax / 2);
 }
 
-TEST(SpinBudget, ANotifyFromTheWaitersOwnCpuEndsSpinningAtOnce) {
+TEST(SpinBudget, NotifiesFromTheWaitersOwnCpuSeveralInARowEndSpinning) {
   SpinBudget budget;
-  budget.observe(30us, true, /*notifier_shared_the_cpu=*/true);  // the peer ran only once we slept
+  for (int i = 1; i < SpinBudget::kSharedCpuNotifiesToStop; ++i) {
+    budget.observe(30us, true, /*notifier_shared_the_cpu=*/true);  // the peer ran only once we slept
+    EXPECT_EQ(budget.next(), SpinBudget::kMax) << "one shared-CPU notify alone says little";
+  }
+  budget.observe(30us, true, true);
   EXPECT_EQ(budget.next(), 0ns);
+  budget.observe(3us, true, true);
+  EXPECT_EQ(budget.next(), 0ns) << "a peer still on this CPU keeps the spin off";
   budget.observe(8us, true, false);  // the peer moved to the other core
   EXPECT_EQ(budget.next(), 16us);
+}
+
+TEST(SpinBudget, ANotifyFromAnotherCpuStartsTheCountAgain) {
+  SpinBudget budget;
+  for (int i = 1; i < SpinBudget::kSharedCpuNotifiesToStop; ++i) budget.observe(3us, true, true);
+  budget.observe(3us, true, false);
+  budget.observe(3us, true, true);
+  EXPECT_EQ(budget.next(), SpinBudget::kMax);
 }
 
 }  // namespace

@@ -21,12 +21,17 @@ class SpinBudget {
   /// How long the next wait may spin.
   std::chrono::nanoseconds next() const noexcept { return budget_; }
 
-  /// A wait ended after `waited`, by a notify or not (its timeout). A notify made on the
-  /// waiter's own CPU ends spinning: the notifier could run only once the waiter stopped
-  /// (two threads sharing a core). Otherwise a notify within kMax says a spin twice that
-  /// long would catch the next one; anything else halves the spin, down to none.
+  /// Notifies in a row from the waiter's own CPU before it stops spinning.
+  static constexpr int kSharedCpuNotifiesToStop = 4;
+
+  /// A wait ended after `waited`, by a notify or not (its timeout). Notifies made on the
+  /// waiter's own CPU, several in a row, end spinning: the notifier runs only once the
+  /// waiter stops (two threads sharing a core). (One alone says little: a spin also
+  /// pushes a woken peer onto another, idle CPU.) Otherwise a notify within kMax says a
+  /// spin twice that long would catch the next one; anything else halves the spin.
   void observe(std::chrono::nanoseconds waited, bool notified, bool notifier_shared_the_cpu = false) noexcept {
-    if (notified && notifier_shared_the_cpu) {
+    if (notified) shared_cpu_notifies_ = notifier_shared_the_cpu ? shared_cpu_notifies_ + 1 : 0;
+    if (shared_cpu_notifies_ >= kSharedCpuNotifiesToStop) {
       budget_ = std::chrono::nanoseconds{0};
       return;
     }
@@ -40,6 +45,7 @@ class SpinBudget {
 
  private:
   std::chrono::nanoseconds budget_ = kMax;
+  int shared_cpu_notifies_ = 0;
 };
 
 }  // namespace sgn::detail

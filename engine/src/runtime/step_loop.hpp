@@ -53,6 +53,10 @@ class StepLoop {
   /// Records the exception in flight as `node`'s error and fails the run.
   void fail(Node& node) noexcept;
   void wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t deadline_ns) noexcept;
+  /// Idle passes are a spin too: none when the loop would not spin either.
+  int idle_passes_before_announcing() const noexcept {
+    return spin_.count() > 0 || spin_budget_.next().count() > 0 ? Waker::kPollsBeforeAnnouncing : 1;
+  }
 
   RunControl& control_;
   Waker& waker_;
@@ -80,7 +84,7 @@ void StepLoop::run(AfterPass&& after_pass) {
       wait(*ticket, done.due_ns, next.deadline_ns);
       ticket.reset();
       idle_passes = 0;
-    } else if (++idle_passes >= Waker::kPollsBeforeAnnouncing) {
+    } else if (++idle_passes >= idle_passes_before_announcing()) {
       ticket.emplace(waker_);
     } else {
       Waker::relax();
