@@ -70,29 +70,6 @@ std::uint64_t read_all(const std::byte* p, std::size_t n) {
   return sum;
 }
 
-std::vector<long> children_named(const std::string& prefix) {
-  std::vector<long> found;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename();
-    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::ifstream stat(entry.path() / "stat");
-    std::string text;
-    std::getline(stat, text);
-    const auto close = text.rfind(')');
-    if (close == std::string::npos) continue;
-    std::istringstream rest(text.substr(close + 2));
-    char state = 0;
-    long parent = 0;
-    rest >> state >> parent;
-    if (parent != ::getpid()) continue;
-    std::ifstream cmdline(entry.path() / "cmdline");
-    std::string args;
-    std::getline(cmdline, args, '\0');
-    if (args.rfind(prefix, 0) == 0) found.push_back(std::stol(name));
-  }
-  return found;
-}
-
 std::uint64_t frames_for(std::int64_t size, double budget_bytes, std::uint64_t lo, std::uint64_t hi) {
   if (const char* fixed = std::getenv("SGN_BENCH_FRAMES"); fixed && *fixed) return std::stoull(fixed);  // profiling
   if (g_smoke) return size >= (1 << 20) ? 3 : 50;

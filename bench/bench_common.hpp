@@ -28,8 +28,6 @@ std::int64_t now_ns() noexcept;
 double cpu_self() noexcept;
 /// CPU seconds of process `pid` so far (from /proc/<pid>/stat), 0 if it is gone.
 double cpu_of_pid(long pid) noexcept;
-/// Children of this process whose command line starts with `prefix`.
-std::vector<long> children_named(const std::string& prefix);
 /// Reads every byte of [p, p + n) (summed, so the reads are not optimized away).
 std::uint64_t read_all(const std::byte* p, std::size_t n);
 

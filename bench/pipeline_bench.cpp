@@ -26,6 +26,7 @@
 
 #include "bench_common.hpp"
 #include "process/process_runtime.hpp"
+#include "support/leftovers.hpp"
 
 #ifndef SGN_SOURCE_DIR
 #define SGN_SOURCE_DIR "."
@@ -109,7 +110,7 @@ void bm_idle(benchmark::State& state) {
       }
     });
     std::this_thread::sleep_for(std::chrono::duration<double>(warmup));
-    const auto workers = children_named("sgn-worker:");
+    const auto workers = sgn::test::children_named("sgn-worker:");
     const long roudi = find_roudi();
     auto others = [&] {
       double w = 0;
@@ -208,7 +209,7 @@ int startup_helper(const std::vector<std::string>&) {
 /// A pidfd of the one worker process named `name`, once it runs (-1 after 10 s).
 int worker_pidfd(const std::string& name) {
   for (int i = 0; i < 10'000; ++i) {
-    const auto pids = children_named("sgn-worker:" + name);
+    const auto pids = sgn::test::children_named("sgn-worker:" + name);
     if (pids.size() == 1) return static_cast<int>(::syscall(SYS_pidfd_open, pids.front(), 0));
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }

@@ -115,6 +115,26 @@ class DdsPipelineTest : public ::testing::Test {
     return wait_until([&] { return read_all(child.err).find(text) != std::string::npos; }, limit);
   }
 
+  /// Waits until `receiver` (launched with --log-level debug) matched `sender` and frames
+  /// flow, kills the sender, and expects the receiver to fail within 4 s naming the topic,
+  /// the writer and its pid, and the liveliness that found it lost.
+  void expect_killed_sender_fails_receiver(const Child& receiver, const Child& sender, const std::string& topic) {
+    ASSERT_TRUE(logged(receiver, "matched")) << read_all(receiver.err);
+    std::this_thread::sleep_for(300ms);  // frames flow
+    const auto killed = Clock::now();
+    ASSERT_EQ(::kill(sender.pid, SIGKILL), 0);
+    ASSERT_TRUE(logged(receiver, "ERROR", 10s)) << read_all(receiver.err);
+    const double seconds = std::chrono::duration<double>(Clock::now() - killed).count();
+    const Result r = finish(receiver, 10s);
+    finish(sender, 10s);
+    EXPECT_EQ(r.exit_code, 1) << r.err;
+    EXPECT_NE(r.err.find("topic '" + topic + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("writer 'dds-sink0' (pid " + std::to_string(sender.pid)), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("liveliness"), std::string::npos) << r.err;
+    EXPECT_LT(seconds, 4.0) << "the lost writer was reported " << seconds << " s after the kill";
+    std::cout << "lost writer reported " << seconds << " s after kill -9\n";
+  }
+
   fs::path dir_;
   std::optional<ChildRunner> runner_;
   std::string lo_config_, a_config_, b_config_;
@@ -167,20 +187,7 @@ TEST_F(DdsPipelineTest, AKilledSenderFailsTheReceiverNamingTopicAndWriter) {
   const std::string link = "topic=lost domain=13 config=" + lo_config_;
   const Child b = launch("dds-source " + link + " ! stats-sink", {}, false, {"--log-level", "debug"});
   const Child a = launch("sine-source realtime=true rate=16384 samples=1024 frames=0 ! dds-sink " + link);
-  ASSERT_TRUE(logged(b, "matched")) << read_all(b.err);
-  std::this_thread::sleep_for(300ms);  // frames flow
-  const auto killed = Clock::now();
-  ASSERT_EQ(::kill(a.pid, SIGKILL), 0);
-  ASSERT_TRUE(logged(b, "ERROR", 10s)) << read_all(b.err);
-  const double seconds = std::chrono::duration<double>(Clock::now() - killed).count();
-  const Result rb = finish(b, 10s);
-  finish(a, 10s);
-  EXPECT_EQ(rb.exit_code, 1) << rb.err;
-  EXPECT_NE(rb.err.find("topic 'lost'"), std::string::npos) << rb.err;
-  EXPECT_NE(rb.err.find("writer 'dds-sink0' (pid " + std::to_string(a.pid)), std::string::npos) << rb.err;
-  EXPECT_NE(rb.err.find("liveliness"), std::string::npos) << rb.err;
-  EXPECT_LT(seconds, 4.0) << "the lost writer was reported " << seconds << " s after the kill";
-  std::cout << "lost writer reported " << seconds << " s after kill -9\n";
+  expect_killed_sender_fails_receiver(b, a, "lost");
 }
 
 // With on-loss=eos a lost writer ends the stream instead: the receiver exits 0.
@@ -369,18 +376,7 @@ TEST_F(DdsPipelineTest, AcrossTwoNamespacesAKilledSenderFailsTheReceiver) {
                          {"--log-level", "debug"});
   const Child a = launch("sine-source realtime=true rate=16384 samples=1024 frames=0 ! dds-sink topic=lost2 "
                          "domain=24 config=" + a_config_);
-  ASSERT_TRUE(logged(b, "matched")) << read_all(b.err);
-  std::this_thread::sleep_for(300ms);
-  const auto killed = Clock::now();
-  ASSERT_EQ(::kill(a.pid, SIGKILL), 0);
-  ASSERT_TRUE(logged(b, "ERROR", 10s)) << read_all(b.err);
-  const double seconds = std::chrono::duration<double>(Clock::now() - killed).count();
-  const Result rb = finish(b, 10s);
-  finish(a, 10s);
-  EXPECT_EQ(rb.exit_code, 1) << rb.err;
-  EXPECT_NE(rb.err.find("topic 'lost2'"), std::string::npos) << rb.err;
-  EXPECT_NE(rb.err.find("writer 'dds-sink0'"), std::string::npos) << rb.err;
-  EXPECT_LT(seconds, 4.0);
+  expect_killed_sender_fails_receiver(b, a, "lost2");
 }
 
 }  // namespace

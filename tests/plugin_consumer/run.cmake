@@ -5,38 +5,11 @@
 #   cmake -DSGN_BINARY_DIR=... -DPLUGIN_SOURCE_DIR=... -DWORK_DIR=... [-DGENERATOR=...]
 #         [-DCXX_COMPILER=...] [-DBUILD_TYPE=...] [-DSANITIZE=ON] -P run.cmake
 cmake_minimum_required(VERSION 3.20)
-foreach(var SGN_BINARY_DIR PLUGIN_SOURCE_DIR WORK_DIR)
-  if(NOT ${var})
-    message(FATAL_ERROR "run.cmake: ${var} is not set")
-  endif()
-endforeach()
-if(NOT BUILD_TYPE)
-  set(BUILD_TYPE RelWithDebInfo)
+if(NOT PLUGIN_SOURCE_DIR)
+  message(FATAL_ERROR "run.cmake: PLUGIN_SOURCE_DIR is not set")
 endif()
-
-set(prefix ${WORK_DIR}/prefix)
-set(build ${WORK_DIR}/build)
-file(REMOVE_RECURSE ${WORK_DIR})
-file(MAKE_DIRECTORY ${WORK_DIR})
-execute_process(COMMAND ${CMAKE_COMMAND} --install ${SGN_BINARY_DIR} --prefix ${prefix} --config ${BUILD_TYPE}
-                OUTPUT_FILE ${WORK_DIR}/install.log COMMAND_ERROR_IS_FATAL ANY)
-
-set(configure_args -S ${PLUGIN_SOURCE_DIR} -B ${build} -DCMAKE_BUILD_TYPE=${BUILD_TYPE}
-                   -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_INSTALL_PREFIX=${prefix}
-                   -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)
-if(GENERATOR)
-  list(APPEND configure_args -G ${GENERATOR})
-endif()
-if(CXX_COMPILER)
-  list(APPEND configure_args -DCMAKE_CXX_COMPILER=${CXX_COMPILER})
-endif()
-if(SANITIZE)
-  list(APPEND configure_args "-DCMAKE_CXX_FLAGS=-fsanitize=address,undefined -fno-omit-frame-pointer"
-                             "-DCMAKE_MODULE_LINKER_FLAGS=-fsanitize=address,undefined")
-endif()
-execute_process(COMMAND ${CMAKE_COMMAND} ${configure_args} COMMAND_ECHO STDOUT COMMAND_ERROR_IS_FATAL ANY)
-execute_process(COMMAND ${CMAKE_COMMAND} --build ${build} --config ${BUILD_TYPE} COMMAND_ECHO STDOUT
-                COMMAND_ERROR_IS_FATAL ANY)
+include(${CMAKE_CURRENT_LIST_DIR}/../support/consumer_build.cmake)
+sgn_build_consumer(${PLUGIN_SOURCE_DIR} CMAKE_MODULE_LINKER_FLAGS -DCMAKE_INSTALL_PREFIX=${WORK_DIR}/prefix)
 
 set(launch ${prefix}/bin/sgn-launch)
 set(inspect ${prefix}/bin/sgn-inspect)
