@@ -220,12 +220,12 @@ LoopEnd run_main_loop(detail::PipelineGraph& impl, RunState& state, std::chrono:
       control.eos_requested.store(true);
       control.notify_all();
     }
-    const std::int64_t now = monotonic_ns();
+    // The clock is read only while draining: this runs after every pass, idle ones included.
     if (control.eos_requested.load() && drain_deadline == 0) {
-      drain_deadline = now + std::chrono::duration_cast<std::chrono::nanoseconds>(join_timeout).count();
+      drain_deadline = monotonic_ns() + std::chrono::duration_cast<std::chrono::nanoseconds>(join_timeout).count();
       control.notify_all();  // the supervisor sends the workers "shutdown"
     }
-    if (drain_deadline != 0 && now > drain_deadline) {
+    if (drain_deadline != 0 && monotonic_ns() > drain_deadline) {
       for (auto& node : state.nodes) {
         const bool done = node->placement() == Placement::Main
                               ? node->finished()

@@ -82,16 +82,16 @@ void StepLoop::finish_nodes() noexcept {
 }
 
 void StepLoop::wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t deadline_ns) noexcept {
-  std::int64_t wake = monotonic_ns() + kIdleWaitNs;
+  const std::int64_t start = monotonic_ns();
+  std::int64_t wake = start + kIdleWaitNs;
   if (due_ns != 0) wake = std::min(wake, due_ns);
   if (deadline_ns != 0) wake = std::min(wake, deadline_ns);
-  const std::int64_t timeout = std::max<std::int64_t>(wake - monotonic_ns(), 0);
-  if (timeout == 0) return;
+  const std::int64_t timeout = wake - start;
+  if (timeout <= 0) return;
   if (spin_.count() > 0) {
     ticket.wait(std::chrono::nanoseconds(timeout), Waker::Spin{spin_, true});
     return;
   }
-  const std::int64_t start = monotonic_ns();
   const bool notified = ticket.wait(std::chrono::nanoseconds(timeout), Waker::Spin{spin_budget_.next(), false});
   spin_budget_.observe(std::chrono::nanoseconds(monotonic_ns() - start), notified,
                        notified && waker_.last_notifier_cpu() == sched_getcpu());
