@@ -9,10 +9,23 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string>
 #include <vector>
 
 namespace bench {
+
+/// Runs `fn`, turning an exception into a skipped benchmark with the message.
+template <class Fn>
+auto guarded(Fn fn) {
+  return [fn](benchmark::State& s) {
+    try {
+      fn(s);
+    } catch (const std::exception& e) {
+      s.SkipWithError(e.what());
+    }
+  };
+}
 
 /// Frame sizes of the transport benchmarks (payload bytes).
 inline const std::vector<std::int64_t> kSizes = {64, 1024, 64 << 10, 1 << 20, 16 << 20, 64 << 20};

@@ -336,17 +336,6 @@ void bm_readme_demo(benchmark::State& state, std::string launcher) {
   }
 }
 
-template <class Fn>
-auto guarded(Fn fn) {
-  return [fn](benchmark::State& s) {
-    try {
-      fn(s);
-    } catch (const std::exception& e) {
-      s.SkipWithError(e.what());
-    }
-  };
-}
-
 void manual(benchmark::internal::Benchmark* b) { b->Iterations(1)->UseManualTime()->Unit(benchmark::kMillisecond); }
 
 }  // namespace

@@ -293,18 +293,6 @@ void bm_death_reaches_run(benchmark::State& state) {
   }
 }
 
-/// Runs `fn`, turning an exception into a skipped benchmark with the message.
-template <class Fn>
-auto guarded(Fn fn) {
-  return [fn](benchmark::State& s) {
-    try {
-      fn(s);
-    } catch (const std::exception& e) {
-      s.SkipWithError(e.what());
-    }
-  };
-}
-
 void register_pipeline_benchmarks() {
   for (const auto& [name, placement] : {std::pair{"fir-process", sgn::Placement::Process},
                                         std::pair{"fir-main", sgn::Placement::Main}}) {
