@@ -17,7 +17,6 @@ namespace sgn::detail {
 
 class Waker {
  public:
-  /// An announced waiter. Destroying it without wait() withdraws the announcement.
   /// How a waiter spins before it sleeps: for up to `limit`, and with `yields` a
   /// sched_yield() per look once it spun 20 us (a peer sharing this core gets to run).
   struct Spin {
