@@ -24,6 +24,22 @@ COLORS = {"sgn-process": "#d62728", "sgn-thread": "#ff7f0e", "raw-iox": "#1f77b4
 MiB = 1 << 20
 
 
+def medians(benchmarks, keep=lambda name, b: True):
+    """Each benchmark's run by name: with --benchmark_repetitions its median aggregate
+    (of every counter), else its one run; only those `keep(name, b)` accepts."""
+    chosen = {}
+    for b in benchmarks:
+        name = b.get("run_name", b["name"])
+        if not keep(name, b):
+            continue
+        if b.get("run_type") == "aggregate":
+            if b.get("aggregate_name") == "median":
+                chosen[name] = b
+        elif name not in chosen or chosen[name].get("run_type") != "aggregate":
+            chosen[name] = b
+    return chosen
+
+
 def size_label(n):
     n = int(n)
     if n >= MiB:
@@ -110,14 +126,7 @@ def parse(path):
     links = {}       # (transport, pace) -> counters (latency/<transport>/<pace>/1024)
     errors = []
     # With --benchmark_repetitions, use each benchmark's median (of every counter).
-    chosen = {}
-    for b in data["benchmarks"]:
-        name = b.get("run_name", b["name"])
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                chosen[name] = b
-        elif name not in chosen or chosen[name].get("run_type") != "aggregate":
-            chosen[name] = b
+    chosen = medians(data["benchmarks"])
     repetitions = max((b.get("repetitions", 1) for b in data["benchmarks"]), default=1)
     for name, b in chosen.items():
         if b.get("error_occurred"):
@@ -163,16 +172,8 @@ def parse(path):
 def parse_forwarding(path):
     """forwarding/<placement>/<transform>/<size> medians: (placement, transform, size) -> counters."""
     data = json.load(open(path))
-    chosen = {}
-    for b in data["benchmarks"]:
-        name = b.get("run_name", b["name"])
-        if not name.startswith("forwarding/") or b.get("error_occurred"):
-            continue
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                chosen[name] = b
-        elif name not in chosen or chosen[name].get("run_type") != "aggregate":
-            chosen[name] = b
+    chosen = medians(data["benchmarks"],
+                     lambda name, b: name.startswith("forwarding/") and not b.get("error_occurred"))
     out = {}
     for name, b in chosen.items():
         m = re.match(r"forwarding/([^/]+)/([^/]+)/(\d+)", name)
@@ -294,16 +295,7 @@ def svg_plot(transport, memcpy, sizes, path):
 def parse_elements(path):
     """anchor/... and elements/... benchmarks by name (iteration suffixes dropped), medians if repeated."""
     data = json.load(open(path))
-    chosen = {}
-    for b in data["benchmarks"]:
-        name = b.get("run_name", b["name"])
-        if not (name.startswith("anchor/") or name.startswith("elements/")):
-            continue
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                chosen[name] = b
-        elif name not in chosen or chosen[name].get("run_type") != "aggregate":
-            chosen[name] = b
+    chosen = medians(data["benchmarks"], lambda name, b: name.startswith(("anchor/", "elements/")))
     out = {}
     for name, b in chosen.items():
         key = re.sub(r"/(iterations:\d+|manual_time|real_time)", "", name)
