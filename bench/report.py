@@ -683,6 +683,8 @@ def main():
         have_mpl = True
     except ImportError:
         have_mpl = False
+    if not sizes:
+        return 0  # a run without transport benchmarks (a filtered one) has nothing to plot
     if have_mpl:
         plot_matplotlib(transport, memcpy, sizes, os.path.join(a.out_dir, "throughput.svg"))
     else:
