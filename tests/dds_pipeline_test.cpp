@@ -255,7 +255,7 @@ TEST_F(DdsPipelineTest, AFrameLargerThanMaxBytesIsATypedErrorBeforeSending) {
                          "topic=big domain=18 config=" + lo_config_);
   const Result ra = finish(a, 20s);
   EXPECT_EQ(ra.exit_code, 1) << ra.err;
-  EXPECT_NE(ra.err.find("ERROR: element dds-sink0 (thread, pid "), std::string::npos) << ra.err;
+  EXPECT_NE(ra.err.find("ERROR: element dds-sink0 (main, pid "), std::string::npos) << ra.err;
   EXPECT_NE(ra.err.find("frame 0 of 8208 bytes exceeds max-bytes=4096 of topic 'big'"), std::string::npos) << ra.err;
 }
 

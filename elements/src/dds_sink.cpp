@@ -2,7 +2,9 @@
 
 #include <sgn/error.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "ddslink/dds_link.hpp"
 #include "ddslink/dds_properties.hpp"
@@ -12,7 +14,10 @@
 namespace sgn::elements {
 namespace {
 
-using Clock = std::chrono::steady_clock;
+// How often a sink waiting for its readers (to match, or to acknowledge its EOS) looks.
+constexpr std::int64_t kReaderPollNs = 1'000'000;
+// A reader that leaves is noticed within this many writes (and whenever the input is empty).
+constexpr std::uint64_t kWritesPerReaderCheck = 64;
 
 std::chrono::nanoseconds seconds(double s) {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(s));
@@ -40,7 +45,7 @@ ElementInfo DdsSink::describe() {
 }
 
 DdsSink::DdsSink(const ElementArgs& args)
-    : WorkerElement(args, {{"in", dds::link_schema(args)}}, {}),
+    : EventElement(args, {{"in", dds::link_schema(args)}}, {}),
       topic_(properties().get<std::string>("topic")),
       domain_(static_cast<int>(properties().get<std::int64_t>("domain"))),
       config_(properties().get<std::string>("config")),
@@ -52,105 +57,154 @@ DdsSink::DdsSink(const ElementArgs& args)
   dds::check_topic(args, topic_);
 }
 
-void DdsSink::run(WorkerContext& ctx) {
-  dds::keep_large_allocations_in_heap();
-  dds::Participant p(name(), domain_, config_, topic_);
-  dds_qos_t* qos = dds::link_qos(queue_, dds::writer_user_data(schema_, name()));
-  const dds_entity_t writer = dds_create_writer(p.participant(), p.topic(), qos, nullptr);
-  dds_delete_qos(qos);
-  if (writer < 0) dds::throw_dds(name(), topic_, "dds_create_writer", writer);
+// The link's writer and where it stands. No listener: with one on the writer, Cyclone
+// sent every sample in a datagram of its own from its event thread (1 KiB frames went at
+// a third of the rate); readers are looked at every kWritesPerReaderCheck writes instead.
+struct DdsSink::Link {
+  enum class Phase { Readers, Writing, Acking };
+  std::unique_ptr<dds::Participant> participant;
+  dds_entity_t writer = 0;
+  Phase phase = Phase::Readers;
+  std::int64_t deadline_ns = 0;
+  bool unflushed = false;        // samples written since the last flush
+  std::optional<Frame> pending;  // a frame whose write timed out: written next
+  std::string schema_name;
+};
 
-  // Readers first: DDS delivers a volatile topic's samples only to readers matched when written.
-  const auto deadline = Clock::now() + seconds(timeout_s_);
-  if (readers_ > 0) {
-    const dds_entity_t waitset = dds_create_waitset(p.participant());
-    dds_set_status_mask(writer, DDS_PUBLICATION_MATCHED_STATUS);
-    dds_waitset_attach(waitset, writer, 0);
-    while (matched(p, writer).current_count < readers_) {
-      if (ctx.should_stop() || ctx.should_shutdown()) return;  // nobody to drain to
-      if (timeout_s_ > 0 && Clock::now() >= deadline) {
-        throw Error(fmt::format("element '{}': topic '{}': {} of {} readers matched within {} s (is the receiving "
-                                "pipeline running in DDS domain {}, and reachable through the configured interfaces?)",
-                                name(), topic_, matched(p, writer).current_count, readers_, timeout_s_, domain_));
-      }
-      dds_waitset_wait(waitset, nullptr, 0, dds::kPollInterval);
-    }
-    dds_delete(waitset);
-    ctx.log().debug("topic '{}': {} readers matched", topic_, readers_);
+namespace {
+std::int64_t after(double s) { return monotonic_ns() + seconds(s).count(); }
+}  // namespace
+
+DdsSink::~DdsSink() { finish(); }
+
+void DdsSink::finish() {
+  if (link_) link_->participant.reset();  // its writer and listener first: they point into link_
+  link_.reset();
+}
+
+Poll DdsSink::poll(PollContext& ctx) {
+  if (!link_) {
+    dds::keep_large_allocations_in_heap();
+    auto link = std::make_unique<Link>();
+    link->participant = std::make_unique<dds::Participant>(name(), domain_, config_, topic_);
+    dds_qos_t* qos = dds::link_qos(queue_, dds::writer_user_data(schema_, name()));
+    link->writer = dds_create_writer(link->participant->participant(), link->participant->topic(), qos, nullptr);
+    dds_delete_qos(qos);
+    if (link->writer < 0) dds::throw_dds(name(), topic_, "dds_create_writer", link->writer);
+    link->deadline_ns = after(timeout_s_);
+    link->schema_name = schema_.name;
+    link_ = std::move(link);
   }
+  switch (link_->phase) {
+    case Link::Phase::Readers:
+      return wait_for_readers(ctx);
+    case Link::Phase::Writing:
+      return write_frames(ctx);
+    case Link::Phase::Acking:
+      return wait_for_acks(ctx);
+  }
+  return Poll::Done;
+}
 
-  auto check_readers = [&] {
-    if (readers_ == 0) return;
-    const auto status = matched(p, writer);
-    if (status.current_count < readers_) {
-      throw Error(fmt::format("element '{}': topic '{}': a reader left before EOS ({} of {} readers matched; its "
-                              "pipeline ended or its host is unreachable)",
-                              name(), topic_, status.current_count, readers_));
+// Readers first: DDS delivers a volatile topic's samples only to readers matched when written.
+Poll DdsSink::wait_for_readers(PollContext& ctx) {
+  Link& link = *link_;
+  const auto count = readers_ > 0 ? matched(*link.participant, link.writer).current_count : 0;
+  if (count >= readers_) {
+    if (readers_ > 0) ctx.log().debug("topic '{}': {} readers matched", topic_, readers_);
+    link.phase = Link::Phase::Writing;
+    return Poll::Progress;
+  }
+  if (ctx.eos_requested()) return Poll::Done;  // Ctrl+C before anyone listened: nobody to drain to
+  if (timeout_s_ > 0) {
+    if (monotonic_ns() >= link.deadline_ns) {
+      throw Error(fmt::format("element '{}': topic '{}': {} of {} readers matched within {} s (is the receiving "
+                              "pipeline running in DDS domain {}, and reachable through the configured interfaces?)",
+                              name(), topic_, count, readers_, timeout_s_, domain_));
     }
-  };
-  auto flush = [&] {
-    dds_write_flush(writer);
-  };
-  auto write = [&](const sgn_dds_Frame& sample) {
-    for (;;) {
-      const dds_return_t rc = dds_write(writer, &sample);
-      if (rc == DDS_RETCODE_OK) return true;
-      if (rc != DDS_RETCODE_TIMEOUT) dds::throw_dds(name(), topic_, "dds_write", rc);
-      // The readers hold `queue` unacknowledged samples: wait for them, watching the run.
-      if (ctx.should_stop()) return false;
+  }
+  ctx.wake_at(timeout_s_ > 0 ? std::min(link.deadline_ns, monotonic_ns() + kReaderPollNs)
+                             : monotonic_ns() + kReaderPollNs);
+  return Poll::Idle;
+}
+
+void DdsSink::check_readers() {
+  if (readers_ == 0) return;
+  const auto status = matched(*link_->participant, link_->writer);
+  if (status.current_count < readers_) {
+    throw Error(fmt::format("element '{}': topic '{}': a reader left before EOS ({} of {} readers matched; its "
+                            "pipeline ended or its host is unreachable)",
+                            name(), topic_, status.current_count, readers_));
+  }
+}
+
+Poll DdsSink::write_frames(PollContext& ctx) {
+  Link& link = *link_;
+  std::optional<Frame> frame = std::move(link.pending);
+  link.pending.reset();
+  if (!frame) frame = ctx.try_pull();
+  if (!frame) {
+    // Writes are batched (WriteBatch in dds_link.cpp): small frames written back to back
+    // share a datagram, and what is batched goes out as soon as the input is empty.
+    if (link.unflushed) {
+      dds_write_flush(link.writer);
       check_readers();
     }
-  };
-
-  InputPad in = ctx.input();
-  std::string schema_name = schema_.name;
-  // Writes are batched (WriteBatch in dds_link.cpp): small frames queued back to back share
-  // a datagram, and whatever is batched goes out as soon as the input has nothing more.
-  auto next = [&]() -> std::optional<Frame> {
-    if (std::optional<Frame> queued = in.try_pull()) return queued;
-    flush();
-    return in.pull();
-  };
-  while (std::optional<Frame> frame = next()) {
-    const FrameHeader& h = frame->header();
-    sgn_dds_Frame sample{};
-    sample.frame_sequence = h.sequence;
-    sample.timestamp_ns = h.timestamp_ns;
-    sample.schema_id = schema_.id;
-    sample.flags = h.flags & (kFrameEos | kFrameGap);
-    sample.schema = schema_name.data();
-    if (!frame->eos() && !frame->gap()) {
-      sgn::detail::check_schema(h, schema_, name() + ":in");
-      if (h.message_bytes > static_cast<std::uint64_t>(max_bytes_)) {
-        throw FrameError(fmt::format("element '{}': frame {} of {} bytes exceeds max-bytes={} of topic '{}'", name(),
-                                     h.sequence, h.message_bytes, max_bytes_, topic_));
-      }
-      // Cyclone serializes the sample from the frame's memory: its one copy.
-      sample.payload._buffer = reinterpret_cast<std::uint8_t*>(const_cast<std::byte*>(frame->payload()));
-      sample.payload._length = sample.payload._maximum = static_cast<std::uint32_t>(h.message_bytes);
-      sample.payload._release = false;
-    }
-    check_readers();
-    if (!write(sample)) return;
-    ++written_;
-    if (frame->eos()) break;
+    link.unflushed = false;
+    return Poll::Idle;
   }
-  flush();
-  if (ctx.should_stop()) return;  // stopped: no EOS, the readers see this writer leave
-
-  // Leave only once the readers hold everything, the EOS included.
-  const auto ack_deadline = Clock::now() + seconds(timeout_s_);
-  for (;;) {
-    const dds_return_t rc = dds_wait_for_acks(writer, dds::kPollInterval);
-    if (rc == DDS_RETCODE_OK) break;
-    if (rc != DDS_RETCODE_TIMEOUT) dds::throw_dds(name(), topic_, "dds_wait_for_acks", rc);
-    if (ctx.should_stop()) return;
-    check_readers();
-    if (timeout_s_ > 0 && Clock::now() >= ack_deadline) {
-      throw Error(fmt::format("element '{}': topic '{}': the readers did not acknowledge EOS within {} s", name(),
-                              topic_, timeout_s_));
+  if (written_ % kWritesPerReaderCheck == 0) check_readers();
+  const FrameHeader& h = frame->header();
+  sgn_dds_Frame sample{};
+  sample.frame_sequence = h.sequence;
+  sample.timestamp_ns = h.timestamp_ns;
+  sample.schema_id = schema_.id;
+  sample.flags = h.flags & (kFrameEos | kFrameGap);
+  sample.schema = link.schema_name.data();
+  if (!frame->eos() && !frame->gap()) {
+    sgn::detail::check_schema(h, schema_, name() + ":in");
+    if (h.message_bytes > static_cast<std::uint64_t>(max_bytes_)) {
+      throw FrameError(fmt::format("element '{}': frame {} of {} bytes exceeds max-bytes={} of topic '{}'", name(),
+                                   h.sequence, h.message_bytes, max_bytes_, topic_));
     }
+    // Cyclone serializes the sample from the frame's memory: its one copy.
+    sample.payload._buffer = reinterpret_cast<std::uint8_t*>(const_cast<std::byte*>(frame->payload()));
+    sample.payload._length = sample.payload._maximum = static_cast<std::uint32_t>(h.message_bytes);
+    sample.payload._release = false;
   }
+  const dds_return_t rc = dds_write(link.writer, &sample);
+  if (rc == DDS_RETCODE_TIMEOUT) {
+    // The readers hold `queue` unacknowledged samples: write it again on the next poll
+    // (the loop looks at the run's flags, and at its other elements, in between).
+    check_readers();
+    link.pending = std::move(frame);
+    ctx.wake_at(monotonic_ns());
+    return Poll::Idle;
+  }
+  if (rc != DDS_RETCODE_OK) dds::throw_dds(name(), topic_, "dds_write", rc);
+  ++written_;
+  link.unflushed = true;
+  if (!frame->eos()) return Poll::Progress;
+  dds_write_flush(link.writer);
+  link.unflushed = false;
+  link.phase = Link::Phase::Acking;
+  link.deadline_ns = after(timeout_s_);
+  return Poll::Progress;
+}
+
+// Leave only once the readers hold everything, the EOS included. A reader that leaves
+// now may have had it all (its run ended at the EOS): the wait is for those still here.
+Poll DdsSink::wait_for_acks(PollContext& ctx) {
+  Link& link = *link_;
+  const dds_return_t rc = dds_wait_for_acks(link.writer, 0);
+  if (rc == DDS_RETCODE_OK) return Poll::Done;
+  if (rc != DDS_RETCODE_TIMEOUT) dds::throw_dds(name(), topic_, "dds_wait_for_acks", rc);
+  if (timeout_s_ > 0 && monotonic_ns() >= link.deadline_ns) {
+    throw Error(fmt::format("element '{}': topic '{}': the readers did not acknowledge EOS within {} s", name(),
+                            topic_, timeout_s_));
+  }
+  ctx.wake_at(monotonic_ns() + kReaderPollNs);
+  return Poll::Idle;
 }
 
 }  // namespace sgn::elements

@@ -18,8 +18,10 @@ namespace sgn::elements::dds {
 
 /// The liveliness lease of a link's writer: a writer not heard of for this long is lost.
 inline constexpr dds_duration_t kLivelinessLease = DDS_SECS(1);
-/// How long one wait inside a DDS call lasts before the element looks at its run's flags.
-inline constexpr dds_duration_t kPollInterval = DDS_MSECS(100);
+/// The longest a writer's dds_write() waits for its readers to acknowledge: it then
+/// returns to the loop that polls it, which looks at its run and its other elements.
+/// (10 ms made Cyclone resend 1 KiB samples one datagram each: a third of the rate.)
+inline constexpr dds_duration_t kWriteBlocking = DDS_MSECS(100);
 
 /// The schema type named `name` among those a link can carry (Samples, Bytes); throws
 /// PropertyError naming the element and the names it knows.

@@ -2,10 +2,11 @@
 /// "dds-sink": publishes a stream on a DDS topic (Cyclone DDS), for a dds-source on
 /// another host (or process) to carry on.
 
-#include <sgn/element.hpp>
+#include <sgn/event_element.hpp>
 #include <sgn/registry.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace sgn::elements {
@@ -16,19 +17,28 @@ namespace sgn::elements {
 /// unacknowledged, so a slow reader slows this writer. Waits for `readers` matched
 /// readers (within `timeout`) before the first frame, fails if one leaves before EOS,
 /// and after EOS waits (within `timeout`) until the readers acknowledged everything.
-/// A worker element: it runs in a thread (or process) of its own.
-class DdsSink final : public WorkerElement {
+/// Runs in any placement, beside other elements: it never waits in a DDS call for longer
+/// than 10 ms at a time (a write while the readers hold `queue` samples unacknowledged).
+class DdsSink final : public EventElement {
  public:
   static ElementInfo describe();
   explicit DdsSink(const ElementArgs& args);
+  ~DdsSink() override;
 
   /// Samples written (data, gap and EOS); read it after the run.
   std::uint64_t samples_written() const noexcept { return written_; }
 
  protected:
-  void run(WorkerContext& ctx) override;
+  Poll poll(PollContext& ctx) override;
+  void finish() override;
 
  private:
+  struct Link;  // the DDS entities and where the link stands, made by the first poll()
+  Poll wait_for_readers(PollContext& ctx);
+  Poll write_frames(PollContext& ctx);
+  Poll wait_for_acks(PollContext& ctx);
+  void check_readers();
+
   std::string topic_;
   int domain_;
   std::string config_;
@@ -38,6 +48,7 @@ class DdsSink final : public WorkerElement {
   std::int64_t queue_;
   std::int64_t max_bytes_;
   std::uint64_t written_ = 0;
+  std::unique_ptr<Link> link_;
 };
 
 }  // namespace sgn::elements

@@ -1,10 +1,11 @@
 #pragma once
 /// "dds-source": receives the stream a dds-sink publishes on a DDS topic (Cyclone DDS).
 
-#include <sgn/element.hpp>
+#include <sgn/event_element.hpp>
 #include <sgn/registry.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace sgn::elements {
@@ -15,19 +16,29 @@ namespace sgn::elements {
 /// when it is matched, naming both types. The stream ends when every writer seen sent
 /// EOS; a writer lost before its EOS (no liveliness within its 1 s lease, or gone) fails
 /// the run naming the topic and the writer, or with `on-loss=eos` ends its stream.
-/// A worker element: it runs in a thread (or process) of its own.
-class DdsSource final : public WorkerElement {
+/// Runs in any placement, beside other elements: Cyclone's receive thread wakes the loop
+/// that polls it when samples arrive.
+class DdsSource final : public EventElement {
  public:
   static ElementInfo describe();
   explicit DdsSource(const ElementArgs& args);
+  ~DdsSource() override;
 
   /// Frames received (data and gap); read it after the run.
   std::uint64_t frames_received() const noexcept { return received_; }
 
  protected:
-  void run(WorkerContext& ctx) override;
+  Poll poll(PollContext& ctx) override;
+  void finish() override;
 
  private:
+  struct Link;  // the DDS entities, the writers seen and the samples taken, made by the first poll()
+  void open(PollContext& ctx);
+  /// Makes one frame of taken sample `i` (none for an EOS or a sample without data).
+  void deliver(PollContext& ctx, std::size_t i);
+  /// Writers that appeared (their type is checked) and writers lost before their EOS.
+  void handle_events(PollContext& ctx, bool reader_empty);
+
   std::string topic_;
   int domain_;
   std::string config_;
@@ -37,6 +48,7 @@ class DdsSource final : public WorkerElement {
   std::int64_t max_bytes_;
   bool loss_ends_stream_;
   std::uint64_t received_ = 0;
+  std::unique_ptr<Link> link_;
 };
 
 }  // namespace sgn::elements
