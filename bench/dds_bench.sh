@@ -204,7 +204,7 @@ human() { case $1 in 1024) echo 1 KiB ;; 65536) echo 64 KiB ;; 1048576) echo 1 M
   echo "p99 ${sgn_p99} us; ddsperf ping/pong round trip p50 ${perf_p50} us, p99 ${perf_p99} us (half of it:"
   echo "p50 $(python3 -c "print(f'{${perf_p50}/2:.1f}')") us, p99 $(python3 -c "print(f'{${perf_p99}/2:.1f}')") us)."
   echo
-  echo "sgn: \`bytes-source size=S ! dds-sink\` in A, \`dds-source ! null-sink\` in B (thread placement),"
+  echo "sgn: \`bytes-source size=S ! dds-sink\` in A, \`dds-source ! null-sink\` in B (each line in its main thread, the default placement),"
   echo "rate from the first to the last frame received. ddsperf: \`pub size S\` / \`sub\`, reliable keep-all,"
   echo "median of its per-second rates. TCP: one Python connection, length-prefixed frames."
 } >"$output"
