@@ -40,8 +40,10 @@ ElementInfo DdsSink::describe() {
                                               "matched readers to wait for before the first frame (0: none); "
                                               "one leaving before EOS fails the run",
                                               0, 1024));
-  return {"dds-sink", "publishes frames of any schema type on a DDS topic (Cyclone DDS), for dds-source",
-          std::move(properties)};
+  ElementInfo info{"dds-sink", "publishes frames of any schema type on a DDS topic (Cyclone DDS), for dds-source",
+                   std::move(properties)};
+  info.placements = {Placement::Main, Placement::Thread, Placement::Process};  // no default instance (topic)
+  return info;
 }
 
 DdsSink::DdsSink(const ElementArgs& args)

@@ -152,7 +152,10 @@ ElementInfo DdsSource::describe() {
       "frames the reader holds before its writers wait (reader history; up to queue x frame size of memory)", 4096);
   properties.push_back(property<std::string>(
       "on-loss", "error", "a writer lost before its EOS: error (fail the run) or eos (end its stream)"));
-  return {"dds-source", "receives frames a dds-sink publishes on a DDS topic (Cyclone DDS)", std::move(properties)};
+  ElementInfo info{"dds-source", "receives frames a dds-sink publishes on a DDS topic (Cyclone DDS)",
+                   std::move(properties)};
+  info.placements = {Placement::Main, Placement::Thread, Placement::Process};  // no default instance (topic)
+  return info;
 }
 
 DdsSource::DdsSource(const ElementArgs& args)
