@@ -57,7 +57,7 @@ config sgn-vb 10.202.0.1 >"$work/b.xml"
 # What ddslink/dds_link.cpp puts before every configuration (kLinkTuning), WriteBatch
 # included (ddsperf's 1 KiB rate is higher with it, and its ping/pong flushes).
 cat >"$work/tuning.xml" <<'EOF'
-<CycloneDDS><Domain id="any"><General><MaxMessageSize>65500B</MaxMessageSize><FragmentSize>65000B</FragmentSize></General><Internal><Watermarks><WhcHigh>64MB</WhcHigh><WhcHighInit>4MB</WhcHighInit></Watermarks><SocketReceiveBufferSize max="8MB"/><SocketSendBufferSize max="8MB"/><NackDelay>10ms</NackDelay><WriteBatch>true</WriteBatch><HeartbeatInterval min="1ms" minsched="1ms">10ms</HeartbeatInterval></Internal></Domain></CycloneDDS>
+<CycloneDDS><Domain id="any"><General><MaxMessageSize>65500B</MaxMessageSize><FragmentSize>65000B</FragmentSize></General><Internal><Watermarks><WhcHigh>3MB</WhcHigh><WhcHighInit>3MB</WhcHighInit></Watermarks><SocketReceiveBufferSize max="8MB"/><SocketSendBufferSize max="8MB"/><NackDelay>10ms</NackDelay><WriteBatch>true</WriteBatch><HeartbeatInterval min="1ms" minsched="1ms">10ms</HeartbeatInterval></Internal></Domain></CycloneDDS>
 EOF
 
 seconds=${SGN_DDS_BENCH_SECONDS:-5}

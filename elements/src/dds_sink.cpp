@@ -35,7 +35,7 @@ dds_publication_matched_status_t matched(const dds::Participant& p, dds_entity_t
 
 ElementInfo DdsSink::describe() {
   auto properties = dds::link_properties(
-      "frames the writer holds unacknowledged before it waits for its readers (it also waits at 64 MB)", 4096);
+      "frames the writer holds unacknowledged before it waits for its readers (it also waits at 3 MB)", 4096);
   properties.push_back(property<std::int64_t>("readers", 1,
                                               "matched readers to wait for before the first frame (0: none); "
                                               "one leaving before EOS fails the run",
@@ -69,6 +69,7 @@ struct DdsSink::Link {
   Phase phase = Phase::Readers;
   std::int64_t deadline_ns = 0;
   bool unflushed = false;        // samples written since the last flush
+  int empty_polls = 0;           // polls in a row that found the input empty
   std::optional<Frame> pending;  // a frame whose write timed out: written next
   std::string schema_name;
 };
@@ -147,14 +148,17 @@ Poll DdsSink::write_frames(PollContext& ctx) {
   if (!frame) frame = ctx.try_pull();
   if (!frame) {
     // Writes are batched (WriteBatch in dds_link.cpp): small frames written back to back
-    // share a datagram, and what is batched goes out as soon as the input is empty.
-    if (link.unflushed) {
+    // share a datagram. What is batched goes out when the input is found empty twice in a
+    // row: once is often only the loop stepping this sink's producer next (in the same
+    // thread), and the loop always polls an idle element again before it sleeps.
+    if (link.unflushed && ++link.empty_polls >= 2) {
       dds_write_flush(link.writer);
       check_readers();
+      link.unflushed = false;
     }
-    link.unflushed = false;
     return Poll::Idle;
   }
+  link.empty_polls = 0;
   if (written_ % kWritesPerReaderCheck == 0) check_readers();
   const FrameHeader& h = frame->header();
   sgn_dds_Frame sample{};

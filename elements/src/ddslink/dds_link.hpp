@@ -57,7 +57,7 @@ class Participant {
 
 /// QoS of both ends of a link: reliable, keep-all, `depth` samples held at most, volatile,
 /// automatic liveliness with kLivelinessLease. `user_data` goes in the QoS (writers).
-/// A writer also waits while it holds 64 MB unacknowledged (the tuning in dds_link.cpp).
+/// A writer also waits while it holds 3 MB unacknowledged (the tuning in dds_link.cpp).
 dds_qos_t* link_qos(std::int64_t depth, const std::string& user_data);
 
 /// Keeps this process's large allocations in the malloc heap (glibc: mmap threshold 32 MiB,
