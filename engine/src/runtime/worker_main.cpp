@@ -36,6 +36,10 @@ namespace {
 
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kForwardReleaseLimit = std::chrono::milliseconds(10'000);
+// After a stop the readers have stopped too: what they have not taken they never will (it
+// waited in their subscriber queues, which go with them), so only frames being read just
+// then are waited for. A full limit here held the worker past main's join timeout.
+constexpr auto kForwardReleaseLimitStopped = std::chrono::milliseconds(500);
 
 schema::ErrorKind kind_of(const std::exception& e) {
   if (dynamic_cast<const FrameError*>(&e)) return schema::ErrorKind::FRAME_OVERFLOW;
@@ -266,7 +270,8 @@ class WorkerProcess {
     // too), unless a process of the run was killed (main marks the instance poisoned
     // when it reaps it: that reader never will), within a limit of its own.
     for (auto& out : ports_.outputs) {
-      out->release_forwards(node_->waker(), [&] { return block_.poisoned(); }, kForwardReleaseLimit);
+      out->release_forwards(node_->waker(), [&] { return block_.poisoned(); },
+                            control_.stop_requested.load() ? kForwardReleaseLimitStopped : kForwardReleaseLimit);
     }
     node_.reset();  // frames go back to their subscribers before the ports go
     if (block_.poisoned()) {
