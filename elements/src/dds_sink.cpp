@@ -80,10 +80,7 @@ std::int64_t after(double s) { return monotonic_ns() + seconds(s).count(); }
 
 DdsSink::~DdsSink() { finish(); }
 
-void DdsSink::finish() {
-  if (link_) link_->participant.reset();  // its writer and listener first: they point into link_
-  link_.reset();
-}
+void DdsSink::finish() { link_.reset(); }  // the participant, and with it the writer
 
 Poll DdsSink::poll(PollContext& ctx) {
   if (!link_) {

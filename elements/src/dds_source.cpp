@@ -128,7 +128,8 @@ struct DdsSource::Link {
     return writers.emplace(handle, std::move(state)).first->second;
   }
 
-  /// Writers that appeared (checked at once) and writers lost (kept for end_lost_writers).
+  /// Writers that appeared (checked at once) and writers lost (kept in lost_pending until
+  /// the reader is empty: what they sent before they were lost goes on first).
   void take_events(const std::string& element, const std::string& topic, const SchemaType& schema,
                    spdlog::logger& log) {
     if (!events.exchange(false)) return;

@@ -44,10 +44,11 @@ std::map<int, DomainUse>& domains() {
 // (net.core.rmem_max, which a network namespace cannot raise), so a fast writer does not
 // overrun its reader's socket and spend itself resending (with 64 MB, 1 KiB frames ran
 // at 110-340 k frames/s, resending up to half of them; with 3 MB 620-760 k), and above
-// Cyclone's 500 kB default, which makes a 16 MiB frame crawl. A fragment lost to a full socket buffer (a 16 MiB frame is a burst of 256
-// messages) is asked for again after 10 ms, not Cyclone's 100 ms, and the writer
-// heartbeats every 10 ms while it holds unacknowledged data. Writes are batched (dds-sink
-// flushes when its input is empty). bench/dds_bench.sh gives ddsperf the same settings.
+// Cyclone's 500 kB default, which makes a 16 MiB frame crawl. A fragment lost to a full
+// socket buffer (a 16 MiB frame is a burst of 256 messages) is asked for again after 10 ms,
+// not Cyclone's 100 ms, and the writer heartbeats every 10 ms while it holds
+// unacknowledged data. Writes are batched (dds-sink flushes when it finds its input empty).
+// bench/dds_bench.sh gives ddsperf the same settings.
 constexpr std::string_view kLinkTuning =
     "<CycloneDDS><Domain id=\"any\"><General><MaxMessageSize>65500B</MaxMessageSize>"
     "<FragmentSize>65000B</FragmentSize></General><Internal><Watermarks><WhcHigh>3MB</WhcHigh>"

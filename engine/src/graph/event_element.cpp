@@ -10,11 +10,7 @@ using detail::StepResult;
 
 void Wakeup::operator()() const noexcept { static_cast<detail::Waker*>(waker_)->notify(); }
 
-std::optional<Frame> PollContext::try_pull(std::size_t input) {
-  Frame frame;
-  if (!node_.pop(input, frame)) return std::nullopt;
-  return frame;
-}
+std::optional<Frame> PollContext::try_pull(std::size_t input) { return InputPad(node_, input).try_pull(); }
 
 bool PollContext::has_room(std::size_t output) const noexcept {
   for (const detail::FrameSender* sender : node_.outputs[output].senders) {

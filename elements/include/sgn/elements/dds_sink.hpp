@@ -17,8 +17,8 @@ namespace sgn::elements {
 /// unacknowledged, so a slow reader slows this writer. Waits for `readers` matched
 /// readers (within `timeout`) before the first frame, fails if one leaves before EOS,
 /// and after EOS waits (within `timeout`) until the readers acknowledged everything.
-/// Runs in any placement, beside other elements: it never waits in a DDS call for longer
-/// than 10 ms at a time (a write while the readers hold `queue` samples unacknowledged).
+/// Runs in any placement, beside other elements: it waits in a DDS call for at most 100 ms
+/// at a time (a write while the readers hold `queue` samples or 3 MB unacknowledged).
 class DdsSink final : public EventElement {
  public:
   static ElementInfo describe();

@@ -36,8 +36,6 @@ class DdsSource final : public EventElement {
   void open(PollContext& ctx);
   /// Makes one frame of taken sample `i` (none for an EOS or a sample without data).
   void deliver(PollContext& ctx, std::size_t i);
-  /// Writers that appeared (their type is checked) and writers lost before their EOS.
-  void handle_events(PollContext& ctx, bool reader_empty);
 
   std::string topic_;
   int domain_;
