@@ -313,6 +313,34 @@ TEST_F(LaunchTest, InspectShowsARangeForEveryNumericProperty) {
   EXPECT_GE(numeric, 14u) << "the built-in elements declare fewer numeric properties than expected";
 }
 
+// Every built-in type shows its pads, even one that cannot be made without properties
+// (dds-sink and dds-source need a topic): declared in its ElementInfo, and where a
+// property chooses the schema type, sgn-inspect says which (text and --json).
+TEST_F(LaunchTest, InspectShowsThePadsOfEveryBuiltInType) {
+  Result list = run({kInspect});
+  ASSERT_EQ(list.exit_code, 0);
+  std::istringstream lines(list.out);
+  std::size_t types = 0;
+  for (std::string line; std::getline(lines, line) && !line.empty(); ++types) {
+    const std::string type = line.substr(0, line.find(' '));
+    Result r = run({kInspect, type});
+    ASSERT_EQ(r.exit_code, 0) << type;
+    EXPECT_EQ(r.out.find("(unknown"), std::string::npos) << r.out;
+  }
+  EXPECT_GE(types, 10u) << list.out;
+  Result source = run({kInspect, "dds-source"});
+  EXPECT_NE(source.out.find("  out  output  Samples  (property 'schema' chooses the type; this is its default)\n"),
+            std::string::npos)
+      << source.out;
+  Result sink = run({kInspect, "--json", "dds-sink"});
+  EXPECT_NE(sink.out.find("{\"name\": \"in\", \"direction\": \"input\", \"schema\": {\"name\": \"Samples\""),
+            std::string::npos)
+      << sink.out;
+  EXPECT_NE(sink.out.find("\"pad_schema_property\": \"schema\""), std::string::npos) << sink.out;
+  Result fir = run({kInspect, "--json", "fir"});
+  EXPECT_NE(fir.out.find("\"pad_schema_property\": null"), std::string::npos) << fir.out;
+}
+
 // An element's constructor that throws anything (not only sgn::Error) is an error naming
 // the element, its placement and pid once: exit 1, no terminate(); a property value the
 // constructor refuses is the user's mistake: exit 2.

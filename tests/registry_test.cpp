@@ -116,6 +116,31 @@ TEST_F(RegistryTest, AnInstanceThatDisagreesWithItsDeclaredShapeIsAnError) {
   }
 }
 
+// A type whose property chooses its pads' schema (dds-sink, dds-source) declares the pads
+// with the default type: an instance of another type passes, other pad names do not.
+TEST_F(RegistryTest, APropertyChosenPadTypeIsCheckedByNameOnly) {
+  const auto add = [&](const std::string& type, const std::string& in_pad) {
+    ElementInfo info = test::CountingWorker::describe();
+    info.type_name = type;
+    info.inputs = std::vector<PadSpec>{{in_pad, schema_type<schema::Samples>()}};  // the instance has Bytes
+    info.outputs = std::vector<PadSpec>{{"out", schema_type<schema::Samples>()}};
+    info.pad_schema_property = "schema";
+    registry.add(ElementType{info, [](const ElementArgs& args) -> std::unique_ptr<Element> {
+                               return std::make_unique<test::CountingWorker>(args);
+                             }});
+  };
+  add("test-chosen-worker", "in");
+  EXPECT_NO_THROW(registry.make("test-chosen-worker", "w", {}));
+  add("test-misnamed-worker", "input");
+  try {
+    registry.make("test-misnamed-worker", "w", {});
+    FAIL() << "no Error";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "element type 'test-misnamed-worker' declares input pads input (Samples) in its "
+                           "ElementInfo, but its instance 'w' has in (Bytes)");
+  }
+}
+
 TEST_F(RegistryTest, MergesAnotherRegistryRecordingTheOriginAndRefusesATakenName) {
   EXPECT_EQ(registry.origin("test-transform"), "");
   Registry plugin;

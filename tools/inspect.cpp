@@ -117,8 +117,12 @@ void describe(const Registry& registry, const std::string& type) {
     std::size_t width = 0;
     for (const auto& p : *shape.inputs) width = std::max(width, p.name.size());
     for (const auto& p : *shape.outputs) width = std::max(width, p.name.size());
-    for (const auto& p : *shape.inputs) fmt::print("  {:<{}}  input   {}\n", p.name, width, p.type.name);
-    for (const auto& p : *shape.outputs) fmt::print("  {:<{}}  output  {}\n", p.name, width, p.type.name);
+    const std::string chosen =
+        info.pad_schema_property.empty()
+            ? std::string()
+            : fmt::format("  (property '{}' chooses the type; this is its default)", info.pad_schema_property);
+    for (const auto& p : *shape.inputs) fmt::print("  {:<{}}  input   {}{}\n", p.name, width, p.type.name, chosen);
+    for (const auto& p : *shape.outputs) fmt::print("  {:<{}}  output  {}{}\n", p.name, width, p.type.name, chosen);
   }
 
   const auto schemas = pad_schemas(shape);
@@ -243,10 +247,13 @@ std::string json_describe(const Registry& registry, const std::string& type) {
   }
   return fmt::format(
       "{{{},\n  \"element\": {{\n    \"type\": {}, \"description\": {}, {},\n    \"pads\": {},\n"
-      "    \"pads_unknown_reason\": {},\n    \"properties\": [{}],\n    \"placements\": {},\n"
+      "    \"pads_unknown_reason\": {},\n    \"pad_schema_property\": {},\n    \"properties\": [{}],\n"
+      "    \"placements\": {},\n"
       "    \"default_placement\": \"{}\"\n  }}\n}}\n",
       json_header(), json_string(info.type_name), json_string(info.description), json_origin(registry, type), pads,
-      pads == "null" ? json_string(shape.why_unknown) : "null", properties, placements, default_placement(shape));
+      pads == "null" ? json_string(shape.why_unknown) : "null",
+      info.pad_schema_property.empty() ? std::string("null") : json_string(info.pad_schema_property), properties,
+      placements, default_placement(shape));
 }
 
 constexpr const char* kUsage =

@@ -43,6 +43,7 @@ ElementInfo DdsSink::describe() {
   ElementInfo info{"dds-sink", "publishes frames of any schema type on a DDS topic (Cyclone DDS), for dds-source",
                    std::move(properties)};
   info.placements = {Placement::Main, Placement::Thread, Placement::Process};  // no default instance (topic)
+  dds::declare_link_pad(info, true);
   return info;
 }
 

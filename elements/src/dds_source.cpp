@@ -156,6 +156,7 @@ ElementInfo DdsSource::describe() {
   ElementInfo info{"dds-source", "receives frames a dds-sink publishes on a DDS topic (Cyclone DDS)",
                    std::move(properties)};
   info.placements = {Placement::Main, Placement::Thread, Placement::Process};  // no default instance (topic)
+  dds::declare_link_pad(info, false);
   return info;
 }
 

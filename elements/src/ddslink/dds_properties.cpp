@@ -1,6 +1,7 @@
 #include "ddslink/dds_properties.hpp"
 
 #include <fmt/format.h>
+#include <sgn/schemas/samples.capnp.h>
 
 #include <algorithm>
 #include <cctype>
@@ -27,6 +28,13 @@ std::vector<PropertySpec> link_properties(const std::string& queue_doc, std::int
                              "largest frame payload (Cap'n Proto segment) in bytes; a larger one is an error", 8,
                              sgn::elements::detail::kMaxFrameDataBytes + 256),
   };
+}
+
+void declare_link_pad(ElementInfo& info, bool input) {
+  const std::vector<PadSpec> pad{{input ? "in" : "out", schema_type<schema::Samples>()}};
+  info.inputs = input ? pad : std::vector<PadSpec>{};
+  info.outputs = input ? std::vector<PadSpec>{} : pad;
+  info.pad_schema_property = "schema";
 }
 
 const SchemaType& link_schema(const ElementArgs& args) {

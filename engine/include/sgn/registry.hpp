@@ -29,6 +29,10 @@ struct ElementInfo {
   std::optional<std::vector<PadSpec>> inputs{};
   std::optional<std::vector<PadSpec>> outputs{};
   std::vector<Placement> placements{};  ///< empty: known only from an instance
+  /// The property that chooses the schema type of the pads ("schema" for dds-sink and
+  /// dds-source), empty when the types are fixed. `inputs`/`outputs` then declare the pads
+  /// with the property's default type; make() checks the pad names only.
+  std::string pad_schema_property{};
 };
 
 namespace detail {

@@ -25,9 +25,10 @@ std::string placement_list(const std::vector<Placement>& placements) {
   return out;
 }
 
-bool same_pads(const std::vector<PadSpec>& a, const std::vector<PadSpec>& b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](const PadSpec& x, const PadSpec& y) { return x.name == y.name && x.type == y.type; });
+bool same_pads(const std::vector<PadSpec>& a, const std::vector<PadSpec>& b, bool types_chosen_by_property) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [&](const PadSpec& x, const PadSpec& y) {
+    return x.name == y.name && (types_chosen_by_property || x.type == y.type);
+  });
 }
 
 /// An ElementInfo that declares pads or placements must say what its instances have.
@@ -36,10 +37,11 @@ void check_declared_shape(const ElementInfo& info, const Element& element) {
     return Error(fmt::format("element type '{}' declares {} {} in its ElementInfo, but its instance '{}' has {}",
                              info.type_name, what, declared, element.name(), actual));
   };
-  if (info.inputs && !same_pads(*info.inputs, element.inputs())) {
+  const bool chosen = !info.pad_schema_property.empty();
+  if (info.inputs && !same_pads(*info.inputs, element.inputs(), chosen)) {
     throw mismatch("input pads", pad_list(*info.inputs), pad_list(element.inputs()));
   }
-  if (info.outputs && !same_pads(*info.outputs, element.outputs())) {
+  if (info.outputs && !same_pads(*info.outputs, element.outputs(), chosen)) {
     throw mismatch("output pads", pad_list(*info.outputs), pad_list(element.outputs()));
   }
   if (!info.placements.empty() && info.placements != element.placements()) {
