@@ -139,15 +139,37 @@ EOF
   cat "$work/tcp.out"
 }
 
-declare -A frames_for=([1024]=200000 [65536]=40000 [1048576]=3000 [16777216]=200)
+# Rounds, each of sgn, ddsperf and TCP at every size, interleaved: the table gives each
+# one's median over the rounds (this 2-core guest's rates drift by a third between runs).
+declare -A frames_for=([1024]=1000000 [65536]=100000 [1048576]=6000 [16777216]=400)
+declare -A rounds_sgn rounds_perf rounds_tcp
 sizes="1024 65536 1048576 16777216"
+rounds=${SGN_DDS_BENCH_ROUNDS:-3}
+for round in $(seq "$rounds"); do
+  for size in $sizes; do
+    echo "round $round, size $size: sgn" >&2
+    read -r fps _ < <(sgn_run "$size" "${frames_for[$size]}")
+    rounds_sgn[$size]+="$fps "
+    echo "round $round, size $size: ddsperf" >&2
+    read -r fps _ < <(perf_run "$size")
+    rounds_perf[$size]+="$fps "
+    echo "round $round, size $size: tcp" >&2
+    read -r fps _ < <(tcp_run "$size")
+    rounds_tcp[$size]+="$fps "
+  done
+done
 for size in $sizes; do
-  echo "size $size: sgn" >&2
-  read -r sgn_fps[$size] sgn_gbs[$size] < <(sgn_run "$size" "${frames_for[$size]}")
-  echo "size $size: ddsperf" >&2
-  read -r perf_fps[$size] perf_gbs[$size] < <(perf_run "$size")
-  echo "size $size: tcp" >&2
-  read -r tcp_fps[$size] tcp_gbs[$size] < <(tcp_run "$size")
+  # shellcheck disable=SC2086  # the rounds' rates, one word each
+  {
+    sgn_fps[$size]=$(python3 -c "import statistics, sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.0f}')" ${rounds_sgn[$size]})
+    perf_fps[$size]=$(python3 -c "import statistics, sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.0f}')" ${rounds_perf[$size]})
+    tcp_fps[$size]=$(python3 -c "import statistics, sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.0f}')" ${rounds_tcp[$size]})
+  }
+  for kind in sgn perf tcp; do
+    declare -n fps_of=${kind}_fps gbs_of=${kind}_gbs
+    gbs_of[$size]=$(python3 -c "import sys; print(f'{float(sys.argv[1]) * int(sys.argv[2]) / 1e9:.3f}')" "${fps_of[$size]}" "$size")
+    unset -n fps_of gbs_of
+  done
 done
 
 # Latency: 1 KiB frames (256 float samples) at 1 kHz, source timestamp to sink, one way.
@@ -188,7 +210,8 @@ human() { case $1 in 1024) echo 1 KiB ;; 65536) echo 64 KiB ;; 1048576) echo 1 M
   echo
   echo "Written by \`bench/dds_bench.sh\` on $(date -u '+%Y-%m-%d %H:%M UTC'): $(nproc) cores,"
   echo "$(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), Linux $(uname -r), Cyclone DDS $(dpkg-query -W -f '${Version}' cyclonedds-tools 2>/dev/null || echo '?')."
-  echo "Host A and host B are network namespaces joined by a veth pair (MTU 65535); ${seconds} s per ddsperf and TCP point."
+  echo "Host A and host B are network namespaces joined by a veth pair (MTU 65535); ${seconds} s per ddsperf and TCP point;"
+  echo "medians of ${rounds} rounds (each round: sgn, ddsperf and TCP at every size, in turn)."
   echo
   echo "| frame | sgn frames/s | sgn GB/s | ddsperf frames/s | ddsperf GB/s | TCP frames/s | TCP GB/s | sgn/ddsperf (target ≥ 0.80) | sgn/TCP (target ≥ 0.50 at ≥ 1 MiB) |"
   echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -198,6 +221,22 @@ human() { case $1 in 1024) echo 1 KiB ;; 65536) echo 64 KiB ;; 1048576) echo 1 M
     v1=$(verdict "$r1" 0.80)
     if [ "$size" -ge 1048576 ]; then v2=" $(verdict "$r2" 0.50)"; else v2=""; fi
     echo "| $(human "$size") | ${sgn_fps[$size]} | ${sgn_gbs[$size]} | ${perf_fps[$size]} | ${perf_gbs[$size]} | ${tcp_fps[$size]} | ${tcp_gbs[$size]} | $r1 $v1 | $r2$v2 |"
+  done
+  echo
+  echo "| frame | sgn frames/s, each round | ddsperf frames/s, each round | TCP frames/s, each round | sgn/ddsperf, each round | sgn/TCP, each round |"
+  echo "| --- | --- | --- | --- | --- | --- |"
+  for size in $sizes; do
+    # shellcheck disable=SC2086  # the rounds' rates, one word each
+    per_round=$(python3 - ${rounds_sgn[$size]} / ${rounds_perf[$size]} / ${rounds_tcp[$size]} <<'EOF'
+import sys
+words = " ".join(sys.argv[1:]).split(" / ")
+sgn, perf, tcp = ([float(x) for x in w.split()] for w in words)
+show = lambda xs: ", ".join(f"{x:.0f}" for x in xs)
+ratios = lambda a, b: ", ".join(f"{x / y:.2f}" if y > 0 else "-" for x, y in zip(a, b))
+print(f"{show(sgn)} | {show(perf)} | {show(tcp)} | {ratios(sgn, perf)} | {ratios(sgn, tcp)}")
+EOF
+)
+    echo "| $(human "$size") | $per_round |"
   done
   echo
   echo "Latency of 1 KiB frames at 1 kHz: sgn one way (source timestamp to sink, same clock) p50 ${sgn_p50} us,"

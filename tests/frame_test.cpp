@@ -285,6 +285,37 @@ TEST(Frame, StorageOutlivesItsPool) {
   EXPECT_EQ(frame.read<schema::Samples>()->getSampleRate(), 3.0);
 }
 
+// Buffers of 1 MiB and more are mapped outside the malloc heap (heap_frame_pool.cpp):
+// the same contract as small ones: zero when new, reused, zeroed where the last frame
+// wrote, alive while a frame holds them after the pool is gone.
+TEST(Frame, BigBuffersKeepThePoolsContract) {
+  constexpr std::size_t kBig = std::size_t{4} << 20;
+  Frame survivor;
+  {
+    auto pool = HeapFramePool::create(2);
+    const std::byte* first_payload = nullptr;
+    {
+      FrameWriter big = pool->loan(kBig, "src:out");
+      ASSERT_GE(big.capacity(), kBig);
+      auto data = big.init<schema::Bytes>().initData(static_cast<unsigned>(kBig - 64));
+      EXPECT_TRUE(std::all_of(data.begin(), data.end(), [](auto b) { return b == 0; })) << "a new buffer is zero";
+      std::memset(data.begin(), 0xCD, data.size());
+      Frame published = big.finish();
+      first_payload = published.payload();
+    }
+    FrameWriter again = pool->loan(kBig, "src:out");
+    EXPECT_EQ(again.finish().payload(), first_payload) << "the big buffer was not reused";
+    FrameWriter reused = pool->loan(kBig, "src:out");
+    reused.init<schema::Bytes>().initData(16);
+    survivor = reused.finish();
+    const std::byte* payload = survivor.payload();
+    EXPECT_TRUE(std::all_of(payload + survivor.header().message_bytes, payload + survivor.capacity(),
+                            [](std::byte b) { return b == std::byte{0}; }))
+        << "what the last frame wrote was not zeroed";
+  }
+  EXPECT_EQ(survivor.read<schema::Bytes>()->getData().size(), 16u);
+}
+
 TEST(Frame, UnpooledHeapFrame) {
   FrameWriter writer = detail::loan_heap_frame(128, "file:out");
   writer.init<schema::Bytes>().initData(100);

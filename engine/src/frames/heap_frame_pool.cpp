@@ -1,6 +1,8 @@
 #include "frames/heap_frame_pool.hpp"
 #include "frames/frame_access.hpp"
 
+#include <sys/mman.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <new>
@@ -11,6 +13,27 @@ namespace {
 std::size_t round_capacity(std::size_t bytes) {
   const std::size_t granule = bytes >= 4096 ? 4096 : 64;
   return (bytes + granule - 1) / granule * granule;
+}
+
+// Buffers from 1 MiB up are mapped on their own, outside the malloc heap: a new mapping
+// is zero without a memset (calloc clears reused heap memory, every page of it), pages a
+// frame never writes stay unbacked, and a freed buffer goes back to the system at once.
+// 250 frames of 16 MiB, fill=none, into dds-sink (100 queued, ~100 buffers): the sender's
+// peak RSS 194-454 MB before, 43-60 MB with this.
+constexpr std::size_t kMappedFrom = std::size_t{1} << 20;
+
+std::byte* allocate_zeroed(std::size_t capacity) {
+  if (capacity < kMappedFrom) return static_cast<std::byte*>(std::calloc(capacity ? capacity : 8, 1));
+  void* p = ::mmap(nullptr, capacity, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : static_cast<std::byte*>(p);
+}
+
+void release_buffer(std::byte* data, std::size_t capacity) noexcept {
+  if (capacity < kMappedFrom) {
+    std::free(data);
+  } else {
+    ::munmap(data, capacity);
+  }
 }
 }  // namespace
 
@@ -37,7 +60,7 @@ struct HeapFramePool::Core {
 class alignas(64) HeapFramePool::Storage final : public FrameStorage {
  public:
   Storage(Core& core, std::size_t capacity)
-      : capacity_(capacity), data_(static_cast<std::byte*>(std::calloc(capacity ? capacity : 8, 1))), core_(core) {
+      : capacity_(capacity), data_(allocate_zeroed(capacity)), core_(core) {
     if (!data_) throw std::bad_alloc();
     core_.refs.fetch_add(1, std::memory_order_relaxed);
   }
@@ -58,7 +81,7 @@ class alignas(64) HeapFramePool::Storage final : public FrameStorage {
   }
 
  private:
-  ~Storage() override { std::free(data_); }
+  ~Storage() override { release_buffer(data_, capacity_); }
 
   void recycle() noexcept override {
     if (core_.max_pooled == 0) return destroy(this);
