@@ -12,12 +12,7 @@ void Wakeup::operator()() const noexcept { static_cast<detail::Waker*>(waker_)->
 
 std::optional<Frame> PollContext::try_pull(std::size_t input) { return InputPad(node_, input).try_pull(); }
 
-bool PollContext::has_room(std::size_t output) const noexcept {
-  for (const detail::FrameSender* sender : node_.outputs[output].senders) {
-    if (!sender->has_space()) return false;
-  }
-  return true;
-}
+bool PollContext::has_room(std::size_t output) const noexcept { return node_.output_has_space(output); }
 
 FrameWriter PollContext::loan(std::size_t bytes, std::size_t output) { return node_.loan(output, bytes); }
 

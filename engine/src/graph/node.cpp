@@ -76,11 +76,16 @@ StepResult Node::step() {
   return StepResult::Done;
 }
 
+bool Node::output_has_space(std::size_t output) const noexcept {
+  for (const FrameSender* sender : outputs[output].senders) {
+    if (!sender->has_space()) return false;
+  }
+  return true;
+}
+
 bool Node::outputs_have_space() const noexcept {
-  for (const auto& out : outputs) {
-    for (const FrameSender* sender : out.senders) {
-      if (!sender->has_space()) return false;
-    }
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    if (!output_has_space(o)) return false;
   }
   return true;
 }
@@ -165,25 +170,15 @@ void Node::publish(std::size_t output, Frame frame) {
 }
 
 bool Node::publish_waiting(std::size_t output, Frame frame) {
-  OutputPort& out = outputs[output];
-  const bool room = wait_until([&] {
-    for (const FrameSender* sender : out.senders) {
-      if (!sender->has_space()) return false;
-    }
-    return true;
-  });
-  if (!room) return false;
+  if (!wait_until([&] { return output_has_space(output); })) return false;
   publish(output, std::move(frame));
   return true;
 }
 
 bool Node::publish_eos(bool wait) {
   for (std::size_t o = 0; o < outputs.size(); ++o) {
-    OutputPort& out = outputs[o];
-    if (out.eos_sent) continue;
-    bool room = true;
-    for (const FrameSender* sender : out.senders) room = room && sender->has_space();
-    if (!room && !wait) return false;
+    if (outputs[o].eos_sent) continue;
+    if (!wait && !output_has_space(o)) return false;
     FrameWriter writer = loan(o, 0);
     stamp(o, writer.header(), nullptr);
     if (!publish_waiting(o, writer.finish(kFrameEos))) return false;

@@ -116,6 +116,8 @@ class Node {
   std::uint64_t current_sequence() const noexcept { return current_sequence_; }
 
   // For the step helpers and pads.
+  /// Every channel of `output` can take a frame.
+  bool output_has_space(std::size_t output) const noexcept;
   bool outputs_have_space() const noexcept;
   /// Pops a frame from input `index`; marks EOS/closure and counts it.
   bool pop(std::size_t index, Frame& out);
