@@ -266,8 +266,18 @@ TEST_F(LaunchTest, QueueAndJoinTimeoutBeyondTheirBoundsExitTwoNamingValueAndBoun
   EXPECT_NE(process.err.find("queue_maxsize 257"), std::string::npos) << process.err;
   EXPECT_NE(process.err.find("256"), std::string::npos) << process.err;
 
+  for (const std::string value : {"-1", "lots", "18446744073709551616"}) {
+    Result r = run({kLaunch, "--queue-bytes", value, line});
+    EXPECT_EQ(r.exit_code, 2) << value;
+    for (const std::string& text : std::vector<std::string>{"--queue-bytes", "'" + value + "'"}) {
+      EXPECT_NE(r.err.find(text), std::string::npos) << text << " in: " << r.err;
+    }
+  }
+
   EXPECT_EQ(run({kLaunch, "-q", "-t", "--queue", "65536", "--join-timeout", "86400000", line}).exit_code, 0);
   EXPECT_EQ(run({kLaunch, "-q", "--queue", "1", "--join-timeout", "0", line}).exit_code, 0);
+  EXPECT_EQ(run({kLaunch, "-q", "-t", "--queue-bytes", "0", line}).exit_code, 0);
+  EXPECT_EQ(run({kLaunch, "-q", "-t", "--queue-bytes", "1", line}).exit_code, 0);  // one frame at a time
 }
 
 TEST_F(LaunchTest, SpinUsIsValidatedAndARunWithItEndsAtEos) {

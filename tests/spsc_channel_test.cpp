@@ -45,6 +45,53 @@ TEST_F(SpscChannelTest, HoldsExactlyItsCapacity) {
   EXPECT_EQ(channel.size(), 3u);
 }
 
+// Bounded in bytes too: the buffers of the queued frames (their capacity). An empty
+// channel takes a frame bigger than the bound; a pop makes room and wakes the producer.
+TEST_F(SpscChannelTest, HoldsAtMostItsBytesButAlwaysOneFrame) {
+  const auto big = [&](std::uint64_t sequence) {
+    FrameWriter writer = pool->loan(40 << 10, "test:out");  // a 40 KiB buffer
+    writer.header().sequence = sequence;
+    return writer.finish();
+  };
+  SpscChannel channel(100, 100 << 10);  // 100 frames, 100 KiB
+  Waker producer;
+  channel.set_wakers(nullptr, &producer);
+  for (std::uint64_t i = 0; i < 3; ++i) {  // 0, 40 and 80 KiB queued: room each time
+    ASSERT_TRUE(channel.has_space()) << i;
+    Frame f = big(i);
+    ASSERT_TRUE(channel.try_push(f)) << i;
+  }
+  EXPECT_EQ(channel.queued_bytes(), 3u * (40 << 10));
+  EXPECT_FALSE(channel.has_space());
+  Frame fourth = big(3);
+  EXPECT_FALSE(channel.try_push(fourth));
+  EXPECT_TRUE(fourth) << "a refused frame stays with the caller";
+  EXPECT_EQ(channel.size(), 3u);
+
+  Waker::Ticket producer_waits = producer.prepare_wait();
+  Frame out;
+  ASSERT_TRUE(channel.try_pop(out));
+  EXPECT_TRUE(producer_waits.wait(0ms)) << "the pop that made room woke the producer";
+  EXPECT_EQ(channel.queued_bytes(), 2u * (40 << 10));
+  EXPECT_TRUE(channel.has_space());
+  EXPECT_TRUE(channel.try_push(fourth));
+
+  SpscChannel tight(100, 1 << 10);  // smaller than any one frame
+  Frame first = big(10), second = big(11);
+  ASSERT_TRUE(tight.try_push(first)) << "an empty channel takes a frame over the bound";
+  EXPECT_FALSE(tight.has_space());
+  EXPECT_FALSE(tight.try_push(second));
+  ASSERT_TRUE(tight.try_pop(out));
+  EXPECT_TRUE(tight.try_push(second));
+
+  SpscChannel frames_only(3, 0);  // 0: no byte bound
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    Frame f = big(20 + i);
+    ASSERT_TRUE(frames_only.try_push(f));
+  }
+  EXPECT_FALSE(frames_only.has_space()) << "still bounded in frames";
+}
+
 TEST_F(SpscChannelTest, KeepsOrderAcrossManyWrapArounds) {
   SpscChannel channel(5);
   std::uint64_t pushed = 0, popped = 0;

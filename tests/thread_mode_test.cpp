@@ -3,6 +3,8 @@
 #include <sgn/pipeline.hpp>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <future>
 #include <numeric>
@@ -274,6 +276,64 @@ TEST(ThreadMode, HundredThousandFramesThroughWorkersInOrder) {
   EXPECT_EQ(report.find("sink")->frames_in, 100000u);
   EXPECT_EQ(report.find("sink")->placement, Placement::Thread);
   EXPECT_NE(report.find("sink")->latency_p99_us, 0.0);
+}
+
+// 1 MiB frames, counted as they are made.
+class MegabyteSource final : public Source<schema::Bytes> {
+ public:
+  static std::atomic<int>& made() {
+    static std::atomic<int> count{0};
+    return count;
+  }
+  static ElementInfo describe() { return {"test-megabyte-source", "30 frames of 1 MiB, counted", {}}; }
+  explicit MegabyteSource(const ElementArgs& args) : Source(args) {}
+  std::size_t max_output_bytes() const override { return (1 << 20) + 64; }
+  Flow produce(schema::Bytes::Builder out, Context&) override {
+    if (made() >= 30) return Flow::Eos;
+    out.initData(1 << 20);
+    ++made();
+    return Flow::Ok;
+  }
+};
+
+// Takes a frame every 2 ms and notes how far the source ran ahead of it.
+class LagSink final : public Sink<schema::Bytes> {
+ public:
+  static std::atomic<int>& most_ahead() {
+    static std::atomic<int> lag{0};
+    return lag;
+  }
+  static ElementInfo describe() { return {"test-lag-sink", "slow; notes the source's lead", {}}; }
+  explicit LagSink(const ElementArgs& args) : Sink(args) {}
+  Flow consume(schema::Bytes::Reader, Context&) override {
+    ++taken_;
+    most_ahead() = std::max(most_ahead().load(), MegabyteSource::made().load() - taken_);
+    std::this_thread::sleep_for(2ms);
+    return Flow::Ok;
+  }
+
+ private:
+  int taken_ = 0;
+};
+
+// PipelineOptions::queue_max_bytes reaches the channel between main and a thread: with
+// 8 MiB, at most 8 frames of 1 MiB (and a bit) wait, however deep the queue in frames.
+TEST(ThreadMode, AChannelQueuesAtMostItsBytes) {
+  const auto lead_with = [](std::size_t max_bytes) {
+    Registry registry;
+    registry.add<MegabyteSource>().add<LagSink>();
+    MegabyteSource::made() = 0;
+    LagSink::most_ahead() = 0;
+    Pipeline p(PipelineOptions{.queue_maxsize = 100, .queue_max_bytes = max_bytes, .registry = &registry});
+    p.add("test-megabyte-source", "src").add("test-lag-sink", "sink", {}, Placement::Thread);
+    p.link("src", "sink");
+    run_within(p, 30s);
+    EXPECT_EQ(MegabyteSource::made().load(), 30);
+    return LagSink::most_ahead().load();
+  };
+  // 8 queued, one in the sink's hands, one made and waiting for room.
+  EXPECT_LE(lead_with(std::size_t{8} << 20), 10);
+  EXPECT_GE(lead_with(0), 20) << "without a byte bound the source runs ahead by up to 100 frames";
 }
 
 TEST(ThreadMode, WorkerElementOwnsItsLoop) {

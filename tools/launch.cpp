@@ -53,6 +53,9 @@ options (anywhere; after '--' every word belongs to PIPELINE):
   -t, --threads         run every element in a worker thread (no worker processes, no RouDi)
       --queue N         capacity of every channel between placements, in frames: 1 to 65536
                         (default 100; at most 256 when an element has placement=process)
+      --queue-bytes N   bytes every channel between main and thread placements queues at
+                        most (the buffers of its frames; an empty channel takes any frame):
+                        0 for no byte bound, default 67108864 (64 MiB)
       --join-timeout MS how long a worker may take to end once asked: 0 to 86400000 (24 h;
                         default 10000)
       --spin-us N       low-latency mode for every element: busy-poll up to N microseconds
@@ -92,6 +95,7 @@ struct Options {
   std::vector<std::string> words;
   bool threads = false;
   std::size_t queue = 100;
+  std::size_t queue_bytes = std::size_t{64} << 20;
   std::chrono::milliseconds join_timeout{10000};
   std::chrono::microseconds spin{0};
   std::optional<std::string> json, dot;
@@ -178,6 +182,12 @@ std::string parse_options(int argc, char** argv, Options& o, bool& help) {
       auto v = value(arg);
       if (!v || !parse_number(*v, o.queue) || o.queue < 1 || o.queue > kQueueMaxsizeLimit) {
         return fmt::format("--queue needs a number of frames from 1 to {}, got {}", kQueueMaxsizeLimit,
+                           v ? fmt::format("'{}'", *v) : "nothing");
+      }
+    } else if (arg == "--queue-bytes") {
+      auto v = value(arg);
+      if (!v || !parse_number(*v, o.queue_bytes)) {
+        return fmt::format("--queue-bytes needs a number of bytes (0: no byte bound), got {}",
                            v ? fmt::format("'{}'", *v) : "nothing");
       }
     } else if (arg == "--join-timeout") {
@@ -561,7 +571,8 @@ int print_completions(const std::vector<std::string>& what, const Registry& regi
     return kLaunchOk;
   }
   if (what[0] == "options") {
-    for (const char* option : {"-f", "--file", "-t", "--threads", "--queue", "--join-timeout", "--json", "--dot",
+    for (const char* option : {"-f", "--file", "-t", "--threads", "--queue", "--queue-bytes", "--join-timeout",
+                               "--spin-us", "--json", "--dot",
                                "--roudi-preset", "--plugin-path", "-q", "--quiet", "-v", "-vv", "--verbose", "--log-level", "--version",
                                "-h", "--help"}) {
       fmt::print("{}\n", option);
@@ -645,6 +656,7 @@ int launch_main(int argc, char** argv, Registry& registry) {
   PipelineOptions pipeline_options;
   pipeline_options.registry = &registry;
   pipeline_options.queue_maxsize = options.queue;
+  pipeline_options.queue_max_bytes = options.queue_bytes;
   pipeline_options.join_timeout = options.join_timeout;
   pipeline_options.spin = options.spin;
   pipeline_options.progress = [&progress](const Progress& p) { progress.update(p); };

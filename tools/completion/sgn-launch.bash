@@ -35,7 +35,7 @@ _sgn_launch() {
       COMPREPLY=($(compgen -W "trace debug info warn error off" -- "$cur"))
       return
       ;;
-    --queue | --join-timeout) return ;;
+    --queue | --queue-bytes | --join-timeout | --spin-us) return ;;
   esac
   if [[ $cur == -* ]]; then
     COMPREPLY=($(compgen -W "$("$tool" --complete options 2>/dev/null)" -- "$cur"))
@@ -46,7 +46,7 @@ _sgn_launch() {
   local i type= start=1
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      -f | --file | --json | --dot | --queue | --join-timeout | --log-level | --roudi-preset) ((i++)) ;;
+      -f | --file | --json | --dot | --queue | --queue-bytes | --join-timeout | --spin-us | --log-level | --roudi-preset) ((i++)) ;;
       -*) ;;
       '!') type= ;;
       *) [[ -z $type ]] && type=${words[i]} ;;

@@ -61,6 +61,11 @@ struct PipelineOptions {
   /// Capacity of every channel between placements (frames): 1 to kQueueMaxsizeLimit, at
   /// most kProcessQueueMaxsizeLimit when an element has placement Process.
   std::size_t queue_maxsize = 100;
+  /// Bytes a channel between main and thread placements queues at most: the buffers of its
+  /// frames (their capacity). A channel that is empty always takes a frame, however big.
+  /// 0: bounded by queue_maxsize alone. (Links to and from worker processes are bounded by
+  /// RouDi's pools.) GStreamer's queue bounds bytes likewise (10 MB by default).
+  std::size_t queue_max_bytes = std::size_t{64} << 20;
   /// How long a worker may take to end once asked to, before the pipeline fails:
   /// 0 to kJoinTimeoutLimit.
   std::chrono::milliseconds join_timeout{10000};

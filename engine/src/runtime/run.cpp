@@ -151,7 +151,7 @@ void connect(detail::PipelineGraph& impl, RunState& state, const std::vector<Lin
   for (const auto& link : local_links) {
     Node& producer = *state.nodes[link.producer];
     Node& consumer = *state.nodes[link.consumer];
-    auto channel = std::make_unique<SpscChannel>(impl.options.queue_maxsize);
+    auto channel = std::make_unique<SpscChannel>(impl.options.queue_maxsize, impl.options.queue_max_bytes);
     channel->set_wakers(&consumer.waker(), &producer.waker());
     producer.outputs[link.from_pad].senders.push_back(channel.get());
     consumer.inputs[link.to_pad].receiver = channel.get();

@@ -20,8 +20,9 @@ std::size_t checked_capacity(std::size_t capacity) {
 }
 }  // namespace
 
-SpscChannel::SpscChannel(std::size_t capacity)
+SpscChannel::SpscChannel(std::size_t capacity, std::size_t max_bytes)
     : capacity_(checked_capacity(capacity)),
+      max_bytes_(max_bytes),
       mask_(std::bit_ceil(capacity_) - 1),
       slots_(std::make_unique<FrameStorage*[]>(mask_ + 1)) {}
 
@@ -30,16 +31,21 @@ SpscChannel::~SpscChannel() {
   for (std::size_t i = head_.load(std::memory_order_relaxed); i != tail; ++i) slots_[i & mask_]->release();  // the reference each queued slot owns
 }
 
+// The consumer stores popped_bytes_ before head_ (release); the producer loads head_
+// (acquire) before popped_bytes_, so it never counts a popped frame as queued.
 bool SpscChannel::has_space() const noexcept {
-  return tail_.load(std::memory_order_relaxed) - head_.load(std::memory_order_acquire) < capacity_;
+  const std::size_t head = head_.load(std::memory_order_acquire);
+  return room(tail_.load(std::memory_order_relaxed), head, popped_bytes_.load(std::memory_order_relaxed));
 }
 
 bool SpscChannel::try_push(Frame& frame) {
   const std::size_t tail = tail_.load(std::memory_order_relaxed);
-  if (tail - cached_head_ >= capacity_) {
+  if (!room(tail, cached_head_, cached_popped_bytes_)) {
     cached_head_ = head_.load(std::memory_order_acquire);
-    if (tail - cached_head_ >= capacity_) return false;
+    cached_popped_bytes_ = popped_bytes_.load(std::memory_order_relaxed);
+    if (!room(tail, cached_head_, cached_popped_bytes_)) return false;
   }
+  if (max_bytes_ != 0) pushed_bytes_ += frame.capacity();
   slots_[tail & mask_] = FrameAccess::release(frame);
   tail_.store(tail + 1, std::memory_order_release);
   if (consumer_) consumer_->notify();
@@ -52,7 +58,12 @@ bool SpscChannel::try_pop(Frame& out) {
     cached_tail_ = tail_.load(std::memory_order_acquire);
     if (head == cached_tail_) return false;
   }
-  out = FrameAccess::adopt(slots_[head & mask_]);
+  FrameStorage* storage = slots_[head & mask_];
+  if (max_bytes_ != 0) {
+    popped_bytes_.store(popped_bytes_.load(std::memory_order_relaxed) + storage->capacity(),
+                        std::memory_order_relaxed);
+  }
+  out = FrameAccess::adopt(storage);
   head_.store(head + 1, std::memory_order_release);
   if (producer_) producer_->notify();
   return true;

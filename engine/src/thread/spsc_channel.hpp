@@ -1,6 +1,8 @@
 #pragma once
 // Thread-mode channel: a lock-free single-producer/single-consumer ring of frame
-// handles (a pointer each), with futex wake-ups through Waker.
+// handles (a pointer each), with futex wake-ups through Waker. Bounded in frames and,
+// optionally, in bytes: the buffers its queued frames hold (their capacity), so that a
+// stream of big frames does not queue gigabytes; an empty channel always takes a frame.
 
 #include <atomic>
 #include <cstddef>
@@ -14,7 +16,8 @@ namespace sgn::detail {
 
 class SpscChannel final : public FrameSender, public FrameReceiver {
  public:
-  explicit SpscChannel(std::size_t capacity);
+  /// `max_bytes` 0: bounded in frames only.
+  explicit SpscChannel(std::size_t capacity, std::size_t max_bytes = 0);
   ~SpscChannel() override;
 
   bool try_push(Frame& frame) override;
@@ -29,10 +32,21 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
     producer_ = producer;
   }
   std::size_t capacity() const noexcept { return capacity_; }
+  /// Bytes of the buffers queued now, as the producer sees them (call from the producer).
+  std::size_t queued_bytes() const noexcept {
+    return pushed_bytes_ - popped_bytes_.load(std::memory_order_acquire);
+  }
 
  private:
   static constexpr std::size_t kLine = 64;
+  /// The producer's test for room, from its view of head_ and popped_bytes_.
+  bool room(std::size_t tail, std::size_t head, std::size_t popped_bytes) const noexcept {
+    if (tail - head >= capacity_) return false;
+    return max_bytes_ == 0 || tail == head || pushed_bytes_ - popped_bytes < max_bytes_;
+  }
+
   const std::size_t capacity_;
+  const std::size_t max_bytes_;
   const std::size_t mask_;
   // Storage pointers, each owning one reference while queued. The consumer only
   // reads a slot (never clears it), so the producer's line of slots is not pulled
@@ -41,9 +55,12 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
   Waker* consumer_ = nullptr;
   Waker* producer_ = nullptr;
   alignas(kLine) std::atomic<std::size_t> head_{0};  // next to pop (consumer writes)
+  std::atomic<std::size_t> popped_bytes_{0};         // consumer writes, before head_
   std::size_t cached_tail_ = 0;                      // consumer's view of tail_
   alignas(kLine) std::atomic<std::size_t> tail_{0};  // next to push (producer writes)
   std::size_t cached_head_ = 0;                      // producer's view of head_
+  std::size_t cached_popped_bytes_ = 0;              // producer's view of popped_bytes_
+  std::size_t pushed_bytes_ = 0;                     // producer's
   alignas(kLine) std::atomic<bool> closed_{false};
 };
 
