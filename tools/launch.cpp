@@ -86,6 +86,7 @@ exit codes:
   130  interrupted by Ctrl+C (SIGINT) or SIGTERM: the first drains the pipeline
        (sources end with EOS), a second stops it at once
 )";
+static_assert(kDefaultQueueMaxBytes == 67108864, "the --queue-bytes default in kUsage is out of date");
 static_assert(kQueueMaxsizeLimit == 65536 && kProcessQueueMaxsizeLimit == 256 &&
                   kJoinTimeoutLimit == std::chrono::hours(24) && kSpinLimit == std::chrono::microseconds(100'000),
               "the bounds of --queue, --join-timeout and --spin-us in kUsage are out of date");
@@ -95,7 +96,7 @@ struct Options {
   std::vector<std::string> words;
   bool threads = false;
   std::size_t queue = 100;
-  std::size_t queue_bytes = std::size_t{64} << 20;
+  std::size_t queue_bytes = kDefaultQueueMaxBytes;
   std::chrono::milliseconds join_timeout{10000};
   std::chrono::microseconds spin{0};
   std::optional<std::string> json, dot;

@@ -41,6 +41,8 @@ inline constexpr std::size_t kQueueMaxsizeLimit = 65536;
 /// Largest queue_maxsize when an element is placed in a worker process: the capacity of an
 /// iceoryx subscriber queue.
 inline constexpr std::size_t kProcessQueueMaxsizeLimit = 256;
+/// Default PipelineOptions::queue_max_bytes: 4 frames of 16 MiB, 64 of 1 MiB.
+inline constexpr std::size_t kDefaultQueueMaxBytes = std::size_t{64} << 20;
 /// Longest PipelineOptions::join_timeout: a day is longer than any orderly end, and far
 /// from where the timeout overflows in nanoseconds (about 292 years).
 inline constexpr std::chrono::milliseconds kJoinTimeoutLimit = std::chrono::hours(24);
@@ -65,7 +67,7 @@ struct PipelineOptions {
   /// frames (their capacity). A channel that is empty always takes a frame, however big.
   /// 0: bounded by queue_maxsize alone. (Links to and from worker processes are bounded by
   /// RouDi's pools.) GStreamer's queue bounds bytes likewise (10 MB by default).
-  std::size_t queue_max_bytes = std::size_t{64} << 20;
+  std::size_t queue_max_bytes = kDefaultQueueMaxBytes;
   /// How long a worker may take to end once asked to, before the pipeline fails:
   /// 0 to kJoinTimeoutLimit.
   std::chrono::milliseconds join_timeout{10000};
