@@ -49,16 +49,8 @@ ElementInfo DdsSink::describe() {
 
 DdsSink::DdsSink(const ElementArgs& args)
     : EventElement(args, {{"in", dds::link_schema(args)}}, {}),
-      topic_(properties().get<std::string>("topic")),
-      domain_(static_cast<int>(properties().get<std::int64_t>("domain"))),
-      config_(properties().get<std::string>("config")),
-      schema_(dds::link_schema(args)),
-      readers_(properties().get<std::int64_t>("readers")),
-      timeout_s_(properties().get<double>("timeout")),
-      queue_(properties().get<std::int64_t>("queue")),
-      max_bytes_(properties().get<std::int64_t>("max-bytes")) {
-  dds::check_topic(args, topic_);
-}
+      settings_(std::make_unique<const dds::LinkSettings>(args)),
+      readers_(properties().get<std::int64_t>("readers")) {}
 
 // The link's writer and where it stands. No listener: with one on the writer, Cyclone
 // sent every sample in a datagram of its own from its event thread (1 KiB frames went at
@@ -87,13 +79,13 @@ Poll DdsSink::poll(PollContext& ctx) {
   if (!link_) {
     dds::keep_large_allocations_in_heap();
     auto link = std::make_unique<Link>();
-    link->participant = std::make_unique<dds::Participant>(name(), domain_, config_, topic_);
-    dds_qos_t* qos = dds::link_qos(queue_, dds::writer_user_data(schema_, name()));
+    link->participant = std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config, settings_->topic);
+    dds_qos_t* qos = dds::link_qos(settings_->queue, dds::writer_user_data(settings_->schema, name()));
     link->writer = dds_create_writer(link->participant->participant(), link->participant->topic(), qos, nullptr);
     dds_delete_qos(qos);
-    if (link->writer < 0) dds::throw_dds(name(), topic_, "dds_create_writer", link->writer);
-    link->deadline_ns = after(timeout_s_);
-    link->schema_name = schema_.name;
+    if (link->writer < 0) dds::throw_dds(name(), settings_->topic, "dds_create_writer", link->writer);
+    link->deadline_ns = after(settings_->timeout_s);
+    link->schema_name = settings_->schema.name;
     link_ = std::move(link);
   }
   switch (link_->phase) {
@@ -112,19 +104,19 @@ Poll DdsSink::wait_for_readers(PollContext& ctx) {
   Link& link = *link_;
   const auto count = readers_ > 0 ? matched(*link.participant, link.writer).current_count : 0;
   if (count >= readers_) {
-    if (readers_ > 0) ctx.log().debug("topic '{}': {} readers matched", topic_, readers_);
+    if (readers_ > 0) ctx.log().debug("topic '{}': {} readers matched", settings_->topic, readers_);
     link.phase = Link::Phase::Writing;
     return Poll::Progress;
   }
   if (ctx.eos_requested()) return Poll::Done;  // Ctrl+C before anyone listened: nobody to drain to
-  if (timeout_s_ > 0) {
+  if (settings_->timeout_s > 0) {
     if (monotonic_ns() >= link.deadline_ns) {
       throw Error(fmt::format("element '{}': topic '{}': {} of {} readers matched within {} s (is the receiving "
                               "pipeline running in DDS domain {}, and reachable through the configured interfaces?)",
-                              name(), topic_, count, readers_, timeout_s_, domain_));
+                              name(), settings_->topic, count, readers_, settings_->timeout_s, settings_->domain));
     }
   }
-  ctx.wake_at(timeout_s_ > 0 ? std::min(link.deadline_ns, monotonic_ns() + kReaderPollNs)
+  ctx.wake_at(settings_->timeout_s > 0 ? std::min(link.deadline_ns, monotonic_ns() + kReaderPollNs)
                              : monotonic_ns() + kReaderPollNs);
   return Poll::Idle;
 }
@@ -135,7 +127,7 @@ void DdsSink::check_readers() {
   if (status.current_count < readers_) {
     throw Error(fmt::format("element '{}': topic '{}': a reader left before EOS ({} of {} readers matched; its "
                             "pipeline ended or its host is unreachable)",
-                            name(), topic_, status.current_count, readers_));
+                            name(), settings_->topic, status.current_count, readers_));
   }
 }
 
@@ -162,14 +154,14 @@ Poll DdsSink::write_frames(PollContext& ctx) {
   sgn_dds_Frame sample{};
   sample.frame_sequence = h.sequence;
   sample.timestamp_ns = h.timestamp_ns;
-  sample.schema_id = schema_.id;
+  sample.schema_id = settings_->schema.id;
   sample.flags = h.flags & (kFrameEos | kFrameGap);
   sample.schema = link.schema_name.data();
   if (!frame->eos() && !frame->gap()) {
-    sgn::detail::check_schema(h, schema_, name() + ":in");
-    if (h.message_bytes > static_cast<std::uint64_t>(max_bytes_)) {
+    sgn::detail::check_schema(h, settings_->schema, name() + ":in");
+    if (h.message_bytes > static_cast<std::uint64_t>(settings_->max_bytes)) {
       throw FrameError(fmt::format("element '{}': frame {} of {} bytes exceeds max-bytes={} of topic '{}'", name(),
-                                   h.sequence, h.message_bytes, max_bytes_, topic_));
+                                   h.sequence, h.message_bytes, settings_->max_bytes, settings_->topic));
     }
     // Cyclone serializes the sample from the frame's memory: its one copy.
     sample.payload._buffer = reinterpret_cast<std::uint8_t*>(const_cast<std::byte*>(frame->payload()));
@@ -185,14 +177,14 @@ Poll DdsSink::write_frames(PollContext& ctx) {
     ctx.wake_at(monotonic_ns());
     return Poll::Idle;
   }
-  if (rc != DDS_RETCODE_OK) dds::throw_dds(name(), topic_, "dds_write", rc);
+  if (rc != DDS_RETCODE_OK) dds::throw_dds(name(), settings_->topic, "dds_write", rc);
   ++written_;
   link.unflushed = true;
   if (!frame->eos()) return Poll::Progress;
   dds_write_flush(link.writer);
   link.unflushed = false;
   link.phase = Link::Phase::Acking;
-  link.deadline_ns = after(timeout_s_);
+  link.deadline_ns = after(settings_->timeout_s);
   return Poll::Progress;
 }
 
@@ -202,10 +194,10 @@ Poll DdsSink::wait_for_acks(PollContext& ctx) {
   Link& link = *link_;
   const dds_return_t rc = dds_wait_for_acks(link.writer, 0);
   if (rc == DDS_RETCODE_OK) return Poll::Done;
-  if (rc != DDS_RETCODE_TIMEOUT) dds::throw_dds(name(), topic_, "dds_wait_for_acks", rc);
-  if (timeout_s_ > 0 && monotonic_ns() >= link.deadline_ns) {
+  if (rc != DDS_RETCODE_TIMEOUT) dds::throw_dds(name(), settings_->topic, "dds_wait_for_acks", rc);
+  if (settings_->timeout_s > 0 && monotonic_ns() >= link.deadline_ns) {
     throw Error(fmt::format("element '{}': topic '{}': the readers did not acknowledge EOS within {} s", name(),
-                            topic_, timeout_s_));
+                            settings_->topic, settings_->timeout_s));
   }
   ctx.wake_at(monotonic_ns() + kReaderPollNs);
   return Poll::Idle;

@@ -162,15 +162,8 @@ ElementInfo DdsSource::describe() {
 
 DdsSource::DdsSource(const ElementArgs& args)
     : EventElement(args, {}, {{"out", dds::link_schema(args)}}),
-      topic_(properties().get<std::string>("topic")),
-      domain_(static_cast<int>(properties().get<std::int64_t>("domain"))),
-      config_(properties().get<std::string>("config")),
-      schema_(dds::link_schema(args)),
-      timeout_s_(properties().get<double>("timeout")),
-      queue_(properties().get<std::int64_t>("queue")),
-      max_bytes_(properties().get<std::int64_t>("max-bytes")),
+      settings_(std::make_unique<const dds::LinkSettings>(args)),
       loss_ends_stream_(properties().get<std::string>("on-loss") == "eos") {
-  dds::check_topic(args, topic_);
   const auto on_loss = properties().get<std::string>("on-loss");
   if (on_loss != "error" && on_loss != "eos") {
     detail::throw_property_error(args, fmt::format("property 'on-loss' = '{}' is not one of error, eos", on_loss));
@@ -188,17 +181,17 @@ void DdsSource::finish() {
 void DdsSource::open(PollContext& ctx) {
   dds::keep_large_allocations_in_heap();
   auto link = std::make_unique<Link>(ctx.wakeup());
-  link->participant = std::make_unique<dds::Participant>(name(), domain_, config_, topic_);
+  link->participant = std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config, settings_->topic);
   dds_listener_t* listener = dds_create_listener(link.get());
   dds_lset_data_available(listener, Link::on_data_available);
   dds_lset_liveliness_changed(listener, Link::on_liveliness_changed);
   dds_lset_subscription_matched(listener, Link::on_subscription_matched);
-  dds_qos_t* qos = dds::link_qos(queue_, "");
+  dds_qos_t* qos = dds::link_qos(settings_->queue, "");
   link->reader = dds_create_reader(link->participant->participant(), link->participant->topic(), qos, listener);
   dds_delete_qos(qos);
   dds_delete_listener(listener);
-  if (link->reader < 0) dds::throw_dds(name(), topic_, "dds_create_reader", link->reader);
-  link->deadline_ns = monotonic_ns() + static_cast<std::int64_t>(timeout_s_ * 1e9);
+  if (link->reader < 0) dds::throw_dds(name(), settings_->topic, "dds_create_reader", link->reader);
+  link->deadline_ns = monotonic_ns() + static_cast<std::int64_t>(settings_->timeout_s * 1e9);
   link_ = std::move(link);
 }
 
@@ -206,7 +199,7 @@ void DdsSource::deliver(PollContext& ctx, std::size_t i) {
   Link& link = *link_;
   const dds_sample_info_t& info = link.taken.info[i];
   if (!info.valid_data) return;
-  WriterState& writer = link.writer_of(info.publication_handle, name(), topic_, schema_, ctx.log());
+  WriterState& writer = link.writer_of(info.publication_handle, name(), settings_->topic, settings_->schema, ctx.log());
   ddsi_serdata* data = link.taken.data[i];
   ddsrt_iovec_t ref{};
   ddsi_serdata* held = ddsi_serdata_to_ser_ref(data, 0, ddsi_serdata_size(data), &ref);
@@ -219,10 +212,10 @@ void DdsSource::deliver(PollContext& ctx, std::size_t i) {
   try {
     sample = dds::read_sample(static_cast<const std::byte*>(ref.iov_base), ref.iov_len);
   } catch (const std::exception& e) {
-    throw FrameError(fmt::format("element '{}': topic '{}': {}: {}", name(), topic_, writer.info.describe(), e.what()));
+    throw FrameError(fmt::format("element '{}': topic '{}': {}: {}", name(), settings_->topic, writer.info.describe(), e.what()));
   }
   if (writer.last_sequence && sample.sequence <= *writer.last_sequence) {
-    throw FrameError(fmt::format("element '{}': topic '{}': {} sent frame {} after frame {}", name(), topic_,
+    throw FrameError(fmt::format("element '{}': topic '{}': {} sent frame {} after frame {}", name(), settings_->topic,
                                  writer.info.describe(), sample.sequence, *writer.last_sequence));
   }
   writer.last_sequence = sample.sequence;
@@ -236,17 +229,17 @@ void DdsSource::deliver(PollContext& ctx, std::size_t i) {
     frame = ctx.loan(0);
     flags = kFrameGap;
   } else {
-    if (sample.schema_id != schema_.id) {
+    if (sample.schema_id != settings_->schema.id) {
       throw TypeMismatchError(fmt::format("element '{}': topic '{}': frame {} of {} is {} ({:#x}), but this "
                                           "pipeline expects {} ({:#x})",
-                                          name(), topic_, sample.sequence, writer.info.describe(), sample.schema,
-                                          sample.schema_id, schema_.name, schema_.id));
+                                          name(), settings_->topic, sample.sequence, writer.info.describe(), sample.schema,
+                                          sample.schema_id, settings_->schema.name, settings_->schema.id));
     }
-    if (sample.payload_bytes > static_cast<std::uint64_t>(max_bytes_) || sample.payload_bytes % 8 != 0) {
+    if (sample.payload_bytes > static_cast<std::uint64_t>(settings_->max_bytes) || sample.payload_bytes % 8 != 0) {
       throw FrameError(fmt::format("element '{}': topic '{}': frame {} of {} has a payload of {} bytes "
                                    "(max-bytes={}, whole 8-byte words)",
-                                   name(), topic_, sample.sequence, writer.info.describe(), sample.payload_bytes,
-                                   max_bytes_));
+                                   name(), settings_->topic, sample.sequence, writer.info.describe(), sample.payload_bytes,
+                                   settings_->max_bytes));
     }
     frame = ctx.loan(sample.payload_bytes);
     // The one copy: from Cyclone's received sample into the frame's storage.
@@ -264,7 +257,7 @@ void DdsSource::deliver(PollContext& ctx, std::size_t i) {
 Poll DdsSource::poll(PollContext& ctx) {
   if (!link_) open(ctx);
   Link& link = *link_;
-  link.take_events(name(), topic_, schema_, ctx.log());
+  link.take_events(name(), settings_->topic, settings_->schema, ctx.log());
   if (!ctx.has_room()) return Poll::Idle;  // room wakes the loop
   if (link.taken.next < link.taken.count) {
     deliver(ctx, link.taken.next++);
@@ -276,20 +269,20 @@ Poll DdsSource::poll(PollContext& ctx) {
   link.took_last = ctx.eos_requested();
   const dds_return_t taken =
       dds_takecdr(link.reader, link.taken.data.data(), TakenSamples::kBatch, link.taken.info.data(), DDS_ANY_STATE);
-  if (taken < 0) dds::throw_dds(name(), topic_, "dds_takecdr", taken);
+  if (taken < 0) dds::throw_dds(name(), settings_->topic, "dds_takecdr", taken);
   link.taken.count = static_cast<std::size_t>(taken);
   if (taken > 0) return Poll::Progress;  // delivered one a poll, so that room is checked for each
   if (link.took_last) return Poll::Done;
 
   // The reader is empty: what a lost writer sent before it was lost has gone on.
-  link.take_events(name(), topic_, schema_, ctx.log());
+  link.take_events(name(), settings_->topic, settings_->schema, ctx.log());
   for (const auto& [handle, why] : link.lost_pending) {
     auto it = link.writers.find(handle);
     if (it == link.writers.end() || it->second.ended) continue;
     if (!loss_ends_stream_) {
-      throw Error(fmt::format("element '{}': topic '{}': {} {}", name(), topic_, it->second.info.describe(), why));
+      throw Error(fmt::format("element '{}': topic '{}': {} {}", name(), settings_->topic, it->second.info.describe(), why));
     }
-    ctx.log().warn("topic '{}': {} {}; its stream ends here (on-loss=eos)", topic_, it->second.info.describe(), why);
+    ctx.log().warn("topic '{}': {} {}; its stream ends here (on-loss=eos)", settings_->topic, it->second.info.describe(), why);
     it->second.ended = true;
   }
   link.lost_pending.clear();
@@ -299,16 +292,16 @@ Poll DdsSource::poll(PollContext& ctx) {
     const double seconds = static_cast<double>(link.last_ns - link.first_ns) / 1e9;
     ctx.log().info("topic '{}': every writer sent EOS; {} frames, {} bytes, {:.6f} s from the first to the last "
                    "({:.0f} frames/s, {:.3f} GB/s)",
-                   topic_, received_, link.bytes, seconds,
+                   settings_->topic, received_, link.bytes, seconds,
                    seconds > 0 ? static_cast<double>(received_ - 1) / seconds : 0.0,
                    seconds > 0 ? static_cast<double>(link.bytes) / seconds / 1e9 : 0.0);
     return Poll::Done;  // the engine publishes EOS
   }
-  if (!any && timeout_s_ > 0) {
+  if (!any && settings_->timeout_s > 0) {
     if (monotonic_ns() >= link.deadline_ns) {
       throw Error(fmt::format("element '{}': topic '{}': no writer appeared within {} s (is the sending pipeline "
                               "running in DDS domain {}, and reachable through the configured interfaces?)",
-                              name(), topic_, timeout_s_, domain_));
+                              name(), settings_->topic, settings_->timeout_s, settings_->domain));
     }
     ctx.wake_at(link.deadline_ns);
   }

@@ -41,6 +41,7 @@ const SchemaType& link_schema(const ElementArgs& args) {
   return data_schema(args, args.properties.get<std::string>("schema"));
 }
 
+namespace {
 void check_topic(const ElementArgs& args, const std::string& topic) {
   if (topic.empty()) sgn::elements::detail::throw_property_error(args, "property 'topic' = '' must name a DDS topic");
   const bool valid = std::all_of(topic.begin(), topic.end(), [](unsigned char c) {
@@ -52,6 +53,18 @@ void check_topic(const ElementArgs& args, const std::string& topic) {
                           "'_', '/', '-', '.')",
                           topic));
   }
+}
+}  // namespace
+
+LinkSettings::LinkSettings(const ElementArgs& args)
+    : topic(args.properties.get<std::string>("topic")),
+      domain(static_cast<int>(args.properties.get<std::int64_t>("domain"))),
+      config(args.properties.get<std::string>("config")),
+      schema(link_schema(args)),
+      timeout_s(args.properties.get<double>("timeout")),
+      queue(args.properties.get<std::int64_t>("queue")),
+      max_bytes(args.properties.get<std::int64_t>("max-bytes")) {
+  check_topic(args, topic);
 }
 
 }  // namespace sgn::elements::dds

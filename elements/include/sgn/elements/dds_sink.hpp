@@ -10,6 +10,9 @@
 #include <string>
 
 namespace sgn::elements {
+namespace dds {
+struct LinkSettings;
+}
 
 /// Every frame (data, gap and the final EOS) becomes one sample of the topic, with its
 /// sequence number, timestamp, flags and schema type; the payload is the frame's Cap'n
@@ -39,14 +42,8 @@ class DdsSink final : public EventElement {
   Poll wait_for_acks(PollContext& ctx);
   void check_readers();
 
-  std::string topic_;
-  int domain_;
-  std::string config_;
-  const SchemaType& schema_;
+  std::unique_ptr<const dds::LinkSettings> settings_;  // topic, domain, config, schema, timeout, queue, max-bytes
   std::int64_t readers_;
-  double timeout_s_;
-  std::int64_t queue_;
-  std::int64_t max_bytes_;
   std::uint64_t written_ = 0;
   std::unique_ptr<Link> link_;
 };

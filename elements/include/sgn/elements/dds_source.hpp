@@ -9,6 +9,9 @@
 #include <string>
 
 namespace sgn::elements {
+namespace dds {
+struct LinkSettings;
+}
 
 /// Each sample becomes a frame with the writer's sequence number, timestamp and flags;
 /// its payload is copied once, from Cyclone's received sample straight into the frame
@@ -37,13 +40,7 @@ class DdsSource final : public EventElement {
   /// Makes one frame of taken sample `i` (none for an EOS or a sample without data).
   void deliver(PollContext& ctx, std::size_t i);
 
-  std::string topic_;
-  int domain_;
-  std::string config_;
-  const SchemaType& schema_;
-  double timeout_s_;
-  std::int64_t queue_;
-  std::int64_t max_bytes_;
+  std::unique_ptr<const dds::LinkSettings> settings_;  // topic, domain, config, schema, timeout, queue, max-bytes
   bool loss_ends_stream_;
   std::uint64_t received_ = 0;
   std::unique_ptr<Link> link_;
