@@ -70,6 +70,20 @@ std::uint64_t read_all(const std::byte* p, std::size_t n) {
   return sum;
 }
 
+void bm_copy_buffer(benchmark::State& state) {
+  const auto size = static_cast<std::size_t>(state.range(0));
+  std::vector<std::byte> src(size, std::byte{1}), dst(size, std::byte{0});
+  for (auto _ : state) {
+    std::memcpy(dst.data(), src.data(), size);
+    benchmark::DoNotOptimize(dst.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(size));
+  state.counters["frame_bytes"] = static_cast<double>(size);
+  state.counters["GB_per_s"] =
+      benchmark::Counter(static_cast<double>(size) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
 std::uint64_t frames_for(std::int64_t size, double budget_bytes, std::uint64_t lo, std::uint64_t hi) {
   if (const char* fixed = std::getenv("SGN_BENCH_FRAMES"); fixed && *fixed) return std::stoull(fixed);  // profiling
   if (g_smoke) return size >= (1 << 20) ? 3 : 50;

@@ -44,6 +44,10 @@ double cpu_of_pid(long pid) noexcept;
 /// Reads every byte of [p, p + n) (summed, so the reads are not optimized away).
 std::uint64_t read_all(const std::byte* p, std::size_t n);
 
+/// memcpy of one buffer of state.range(0) bytes into another, again and again: the
+/// bandwidth anchor of touched payloads (counters bytes_per_second, frame_bytes, GB_per_s).
+void bm_copy_buffer(benchmark::State& state);
+
 /// Frames for a throughput run at `size` bytes: about `budget` payload bytes, within [lo, hi].
 std::uint64_t frames_for(std::int64_t size, double budget_bytes = 2e9, std::uint64_t lo = 8,
                          std::uint64_t hi = 200000);

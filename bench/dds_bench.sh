@@ -62,7 +62,6 @@ EOF
 
 seconds=${SGN_DDS_BENCH_SECONDS:-5}
 domain=40
-declare -A sgn_fps sgn_gbs perf_fps perf_gbs tcp_fps tcp_gbs
 
 # sgn: frames enough for about `seconds` at the expected rate, bounded.
 sgn_run() {  # size frames
@@ -158,19 +157,6 @@ for round in $(seq "$rounds"); do
     rounds_tcp[$size]+="$fps "
   done
 done
-median() { python3 -c "import statistics, sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.0f}')" "$@"; }
-gbs() { python3 -c "import sys; print(f'{float(sys.argv[1]) * int(sys.argv[2]) / 1e9:.3f}')" "$1" "$2"; }
-for size in $sizes; do
-  # shellcheck disable=SC2086  # the rounds' rates, one word each
-  {
-    sgn_fps[$size]=$(median ${rounds_sgn[$size]})
-    perf_fps[$size]=$(median ${rounds_perf[$size]})
-    tcp_fps[$size]=$(median ${rounds_tcp[$size]})
-  }
-  sgn_gbs[$size]=$(gbs "${sgn_fps[$size]}" "$size")
-  perf_gbs[$size]=$(gbs "${perf_fps[$size]}" "$size")
-  tcp_gbs[$size]=$(gbs "${tcp_fps[$size]}" "$size")
-done
 
 # Latency: 1 KiB frames (256 float samples) at 1 kHz, source timestamp to sink, one way.
 echo "latency: sgn" >&2
@@ -202,21 +188,45 @@ print(f"{p50:.1f} {p99:.1f}")
 EOF
 )
 
-# "median of the rounds' ratios / ratio of the medians", met when both reach the target:
-# a round's pair ran seconds apart (the same state of the machine), the medians did not.
-# shellcheck disable=SC2086  # the rounds' rates, one word each
-ratios() {  # sgn-rounds other-rounds [target]
-  python3 - "${3:-0}" $1 / $2 <<'EOF'
+# Both tables from the rounds' rates: medians, GB/s, and the ratios as "median of the
+# rounds' ratios / ratio of the medians", met when both reach the target (a round's pair
+# ran seconds apart, in the same state of the machine; the medians did not).
+tables() {
+  local args=() size
+  # shellcheck disable=SC2206  # the rounds' rates, one word each
+  for size in $sizes; do args+=("@$size" ${rounds_sgn[$size]} / ${rounds_perf[$size]} / ${rounds_tcp[$size]}); done
+  python3 - "${args[@]}" <<'EOF'
 import statistics, sys
-target = float(sys.argv[1])
-a, b = ([float(x) for x in w.split()] for w in " ".join(sys.argv[2:]).split(" / "))
-paired = statistics.median(x / y for x, y in zip(a, b) if y > 0)
-of_medians = statistics.median(a) / statistics.median(b)
-verdict = "" if target == 0 else (" met" if min(paired, of_medians) >= target else " MISSED")
-print(f"{paired:.2f} / {of_medians:.2f}{verdict}")
+human = {1024: "1 KiB", 65536: "64 KiB", 1048576: "1 MiB", 16777216: "16 MiB"}
+def ratio(a, b, target):
+    paired = statistics.median(x / y for x, y in zip(a, b) if y > 0)
+    of_medians = statistics.median(a) / statistics.median(b)
+    verdict = "" if target == 0 else (" met" if min(paired, of_medians) >= target else " MISSED")
+    return f"{paired:.2f} / {of_medians:.2f}{verdict}"
+rows = []
+for group in " ".join(sys.argv[1:]).split("@")[1:]:  # "@size sgn... / ddsperf... / tcp..."
+    size, rest = group.split(maxsplit=1)
+    rows.append((int(size), *([float(x) for x in w.split()] for w in rest.split("/"))))
+print("| frame | sgn frames/s | sgn GB/s | ddsperf frames/s | ddsperf GB/s | TCP frames/s | TCP GB/s "
+      "| sgn/ddsperf (target ≥ 0.80) | sgn/TCP (target ≥ 0.50 at ≥ 1 MiB) |")
+print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+for size, sgn, perf, tcp in rows:
+    cells = []
+    for rates in (sgn, perf, tcp):
+        fps = statistics.median(rates)
+        cells += [f"{fps:.0f}", f"{fps * size / 1e9:.3f}"]
+    cells += [ratio(sgn, perf, 0.80), ratio(sgn, tcp, 0.50 if size >= 1048576 else 0)]
+    print(f"| {human[size]} | " + " | ".join(cells) + " |")
+print()
+print("| frame | sgn frames/s, each round | ddsperf frames/s, each round | TCP frames/s, each round "
+      "| sgn/ddsperf, each round | sgn/TCP, each round |")
+print("| --- | --- | --- | --- | --- | --- |")
+show = lambda xs: ", ".join(f"{x:.0f}" for x in xs)
+each = lambda a, b: ", ".join(f"{x / y:.2f}" if y > 0 else "-" for x, y in zip(a, b))
+for size, sgn, perf, tcp in rows:
+    print(f"| {human[size]} | {show(sgn)} | {show(perf)} | {show(tcp)} | {each(sgn, perf)} | {each(sgn, tcp)} |")
 EOF
 }
-human() { case $1 in 1024) echo 1 KiB ;; 65536) echo 64 KiB ;; 1048576) echo 1 MiB ;; 16777216) echo 16 MiB ;; esac; }
 {
   echo "# DDS link between two network namespaces"
   echo
@@ -227,30 +237,7 @@ human() { case $1 in 1024) echo 1 KiB ;; 65536) echo 64 KiB ;; 1048576) echo 1 M
   echo
   echo "Ratios: the median of the rounds' ratios / the ratio of the medians; \"met\" when both reach the target."
   echo
-  echo "| frame | sgn frames/s | sgn GB/s | ddsperf frames/s | ddsperf GB/s | TCP frames/s | TCP GB/s | sgn/ddsperf (target ≥ 0.80) | sgn/TCP (target ≥ 0.50 at ≥ 1 MiB) |"
-  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
-  for size in $sizes; do
-    r1=$(ratios "${rounds_sgn[$size]}" "${rounds_perf[$size]}" 0.80)
-    target=0; [ "$size" -ge 1048576 ] && target=0.50
-    r2=$(ratios "${rounds_sgn[$size]}" "${rounds_tcp[$size]}" $target)
-    echo "| $(human "$size") | ${sgn_fps[$size]} | ${sgn_gbs[$size]} | ${perf_fps[$size]} | ${perf_gbs[$size]} | ${tcp_fps[$size]} | ${tcp_gbs[$size]} | $r1 | $r2 |"
-  done
-  echo
-  echo "| frame | sgn frames/s, each round | ddsperf frames/s, each round | TCP frames/s, each round | sgn/ddsperf, each round | sgn/TCP, each round |"
-  echo "| --- | --- | --- | --- | --- | --- |"
-  for size in $sizes; do
-    # shellcheck disable=SC2086  # the rounds' rates, one word each
-    per_round=$(python3 - ${rounds_sgn[$size]} / ${rounds_perf[$size]} / ${rounds_tcp[$size]} <<'EOF'
-import sys
-words = " ".join(sys.argv[1:]).split(" / ")
-sgn, perf, tcp = ([float(x) for x in w.split()] for w in words)
-show = lambda xs: ", ".join(f"{x:.0f}" for x in xs)
-ratios = lambda a, b: ", ".join(f"{x / y:.2f}" if y > 0 else "-" for x, y in zip(a, b))
-print(f"{show(sgn)} | {show(perf)} | {show(tcp)} | {ratios(sgn, perf)} | {ratios(sgn, tcp)}")
-EOF
-)
-    echo "| $(human "$size") | $per_round |"
-  done
+  tables
   echo
   echo "Latency of 1 KiB frames at 1 kHz: sgn one way (source timestamp to sink, same clock) p50 ${sgn_p50} us,"
   echo "p99 ${sgn_p99} us; ddsperf ping/pong round trip p50 ${perf_p50} us, p99 ${perf_p99} us (half of it:"

@@ -210,17 +210,6 @@ void bm_memset(benchmark::State& state) {
       benchmark::Counter(static_cast<double>(size) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-void bm_memcpy_anchor(benchmark::State& state) {
-  const auto size = static_cast<std::size_t>(state.range(0));
-  std::vector<std::byte> src(size, std::byte{1}), dst(size, std::byte{0});
-  for (auto _ : state) {
-    std::memcpy(dst.data(), src.data(), size);
-    benchmark::DoNotOptimize(dst.data());
-    benchmark::ClobberMemory();
-  }
-  state.counters["GB_per_s"] =
-      benchmark::Counter(static_cast<double>(size) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-}
 
 void bm_fir(benchmark::State& state, const std::string& method, sgn::Placement placement) {
   const auto taps = state.range(0);
@@ -349,7 +338,7 @@ void register_element_benchmarks() {
   for (const std::int64_t size : sizes) {
     benchmark::RegisterBenchmark("elements/bytes-pattern-kernel", bm_pattern_kernel)->ArgName("size")->Arg(size);
     benchmark::RegisterBenchmark("anchor/memset", bm_memset)->ArgName("size")->Arg(size);
-    benchmark::RegisterBenchmark("anchor/memcpy", bm_memcpy_anchor)->ArgName("size")->Arg(size);
+    benchmark::RegisterBenchmark("anchor/memcpy", bm_copy_buffer)->ArgName("size")->Arg(size);
   }
   benchmark::RegisterBenchmark("anchor/gst-audiotestsrc", guarded(bm_gst_sine))->Apply(manual);
   benchmark::RegisterBenchmark("elements/sine-source", guarded(bm_sine))->ArgName("noise")->Arg(0)->Arg(1)->Apply(manual);

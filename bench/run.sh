@@ -3,12 +3,14 @@
 # of its own, nothing left behind), and writes bench/RESULTS.json, bench/RESULTS.md
 # and bench/throughput.svg.
 #
-#   bench/run.sh                       # everything (about 12 minutes on 2 cores)
+#   bench/run.sh                       # everything (see RUN_TIMEOUT)
 #   bench/run.sh --benchmark_filter=transport/sgn-process   # extra args go to sgn-bench
 #
 # BUILD_DIR (default build-bench) and JOBS (default 2) choose the build; REPETITIONS
 # (default 5) how often each benchmark runs (RESULTS.md shows medians: on a shared VM single
-# runs of the wake-up heavy transports swing 2-4x).
+# runs of the wake-up heavy transports swing 2-4x); RUN_TIMEOUT (default 3600) the seconds
+# after which the benchmark program is killed (the transports alone took 15 minutes
+# at 5 repetitions on 2 cores, 2026-12-03: the Python baselines at 16 MiB are slow).
 # SGN_BASELINE_LAUNCH=/path/to/sgn-launch of another build runs README's demo with it too, for the
 # elements' "demo vs before" ratio (a path outside /tmp: the benchmarks run with a private /tmp).
 set -euo pipefail
@@ -20,7 +22,7 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSGN_BU
 ninja -C "$build" -j"$jobs" sgn-bench
 
 json="$root/bench/RESULTS.json"
-SGN_LOG_LEVEL=${SGN_LOG_LEVEL:-warn} timeout --signal=KILL 900 "$root/tests/support/private_shm.sh" "$build/bench/sgn-bench" \
+SGN_LOG_LEVEL=${SGN_LOG_LEVEL:-warn} timeout --signal=KILL "${RUN_TIMEOUT:-3600}" "$root/tests/support/private_shm.sh" "$build/bench/sgn-bench" \
   --benchmark_out="$json" --benchmark_out_format=json --benchmark_repetitions="${REPETITIONS:-5}" \
   --benchmark_display_aggregates_only=true "$@"
 python3 "$root/bench/report.py" "$json" --out-dir "$root/bench" --command "bench/run.sh $*"

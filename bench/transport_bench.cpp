@@ -548,26 +548,13 @@ void register_transport(const std::string& name, const Runner& runner, bool (*av
   }
 }
 
-void bm_memcpy(benchmark::State& state) {
-  const auto size = static_cast<std::size_t>(state.range(0));
-  std::vector<std::byte> src(size, std::byte{1}), dst(size, std::byte{0});
-  for (auto _ : state) {
-    std::memcpy(dst.data(), src.data(), size);
-    benchmark::DoNotOptimize(dst.data());
-    benchmark::ClobberMemory();
-  }
-  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * static_cast<std::int64_t>(size));
-  state.counters["frame_bytes"] = static_cast<double>(size);
-  state.counters["GB_per_s"] =
-      benchmark::Counter(static_cast<double>(size) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
-}
 
 }  // namespace
 
 void register_transport_benchmarks() {
   for (const std::int64_t size : kSizes) {
     if (g_smoke && size != 1024) continue;
-    benchmark::RegisterBenchmark(("memcpy/" + std::to_string(size)).c_str(), bm_memcpy)->Arg(size);
+    benchmark::RegisterBenchmark(("memcpy/" + std::to_string(size)).c_str(), bm_copy_buffer)->Arg(size);
   }
   register_transport("sgn-process", [](bool rt, std::int64_t size, bool touch) {
     return bench_sgn(sgn::Placement::Process, rt, size, touch);
