@@ -33,6 +33,7 @@ namespace sgn {
 namespace {
 
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 
 using test::children_named;
 using test::own_sgn_segments;
@@ -341,22 +342,42 @@ TEST_P(PlacementTest, FramesAreConservedOnEveryLinkWhenAnElementFails) {
 }
 
 TEST_P(PlacementTest, AnAuthorLoopThatOnlyPollsShouldStopSeesTheStop) {
+  const fs::path started = fs::path(::testing::TempDir()) / ("sgn-polling-" + std::to_string(::getpid()));
+  fs::remove(started);
   Pipeline p;
   p.add("test-count-source", "src", {{"count", "-1"}})
-      .add("test-polling-worker", "w", {}, GetParam())
+      .add("test-polling-worker", "w", {{"started", started.string()}}, GetParam())
       .add("test-check-sink", "sink", {{"record", "polling"}});
   p.link("src", "w").link("w", "sink");
   auto run = std::async(std::launch::async, [&] { return p.run(); });
-  // A worker process exists only once RouDi is up (a stop before that abandons the start).
-  while (GetParam() == Placement::Process && children_named("sgn-worker:w").empty() &&
-         run.wait_for(1ms) != std::future_status::ready) {
-  }
-  std::this_thread::sleep_for(100ms);  // not synchronisation: a stop at any moment must work
+  // The stop lands inside the author's loop (a stop while workers start is the next test).
+  ASSERT_TRUE(test::wait_until([&] { return fs::exists(started) || run.wait_for(0s) == std::future_status::ready; },
+                               20s));
   p.request_stop();
   ASSERT_EQ(run.wait_for(20s), std::future_status::ready) << "the polling loop never saw the stop";
   const RunReport report = run.get();
+  fs::remove(started);
   EXPECT_TRUE(report.stopped);
   EXPECT_GT(report.find("src")->frames_out, 0u) << "stopped before the pipeline ran: a weak test";
+}
+
+// A stop while a worker process starts (before it subscribed to main's commands) still
+// reaches it: the run ends at once, stopped, instead of after the join timeout.
+TEST_F(ProcessModeTest, AStopWhileAWorkerStartsEndsTheRun) {
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}})
+      .add("test-polling-worker", "w", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "polling-start"}});
+  p.link("src", "w").link("w", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  ASSERT_TRUE(test::wait_until(
+      [&] { return !children_named("sgn-worker:w").empty() || run.wait_for(0s) == std::future_status::ready; }, 30s));
+  p.request_stop();
+  const auto asked = std::chrono::steady_clock::now();
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+  const RunReport report = run.get();  // no "did not end within the join timeout" error
+  EXPECT_TRUE(report.stopped);
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, 5s) << "the worker waited out the join timeout";
 }
 
 INSTANTIATE_TEST_SUITE_P(Placements, PlacementTest, ::testing::Values(Placement::Thread, Placement::Process),

@@ -2,13 +2,16 @@
 // Test elements for the run loop's behaviour: a paced (live) source, a sink that
 // checks it is fed without bursts, and an author loop that only polls should_stop().
 
+#include <fcntl.h>
 #include <sgn/element.hpp>
+#include <unistd.h>
 #include <sgn/registry.hpp>
 #include <sgn/schemas/bytes.capnp.h>
 
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <string>
 
 namespace sgn::test {
 
@@ -71,15 +74,27 @@ class LockstepSink final : public Sink<schema::Bytes> {
 /// An author loop that only polls should_stop() (no waits that would see a stop).
 class PollingWorker final : public WorkerElement {
  public:
-  static ElementInfo describe() { return {"test-polling-worker", "spins until asked to stop", {}}; }
+  static ElementInfo describe() {
+    return {"test-polling-worker",
+            "spins until asked to stop",
+            {property<std::string>("started", "", "a file to create when the loop starts (in any process)")}};
+  }
   explicit PollingWorker(const ElementArgs& args)
-      : WorkerElement(args, {{"in", schema_type<schema::Bytes>()}}, {{"out", schema_type<schema::Bytes>()}}) {}
+      : WorkerElement(args, {{"in", schema_type<schema::Bytes>()}}, {{"out", schema_type<schema::Bytes>()}}),
+        started_(properties().get<std::string>("started")) {}
 
  protected:
   void run(WorkerContext& ctx) override {
+    if (!started_.empty()) {
+      const int fd = ::open(started_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd >= 0) ::close(fd);
+    }
     while (!ctx.should_stop()) {
     }
   }
+
+ private:
+  std::string started_;
 };
 
 inline void register_loop_elements(Registry& registry) {

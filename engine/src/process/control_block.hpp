@@ -31,9 +31,16 @@ struct alignas(64) ForwardSlots {
   std::atomic<std::uint32_t> readers[kForwardSlots] = {};
 };
 
+/// Bits of SharedWaker::commands: the commands main sent a node's worker, in the block
+/// itself, so that one sent before the worker subscribed to the command topic (a stop
+/// while it starts) is not lost with the topic's message.
+inline constexpr std::uint32_t kCommandStart = 1;
+inline constexpr std::uint32_t kCommandStop = 2;
+inline constexpr std::uint32_t kCommandShutdown = 4;
+
 struct alignas(64) SharedWaker {
   Waker waker;
-  std::atomic<std::uint32_t> commands{0};  // set by main after it publishes a command for this node
+  std::atomic<std::uint32_t> commands{0};  // kCommand* bits main sent and the worker has not taken yet
 };
 
 class ControlBlock {
@@ -43,7 +50,7 @@ class ControlBlock {
   static ControlBlock open(const std::string& name);
 
   Waker& waker(std::uint32_t node) const;
-  /// Non-zero when main published a command the node's worker has not polled yet.
+  /// The kCommand* bits main sent the node's worker that it has not taken yet.
   std::atomic<std::uint32_t>& commands(std::uint32_t node) const;
   LinkCounters& link(std::uint32_t index) const;
   /// Counters of node `node`, written by the process that runs it.

@@ -402,16 +402,19 @@ void ProcessGroup::fail(const std::string& element, std::exception_ptr error) {
 }
 
 void ProcessGroup::send(schema::Command::Which command) {
+  std::uint32_t bit = 0;
   commands_->publish([&](capnp::MessageBuilder& m) {
     auto c = m.initRoot<schema::Command>();
     switch (command) {
-      case schema::Command::STOP: c.setStop(); break;
-      case schema::Command::SHUTDOWN: c.setShutdown(); break;
-      case schema::Command::START: c.setStart(); break;
+      case schema::Command::STOP: c.setStop(), bit = kCommandStop; break;
+      case schema::Command::SHUTDOWN: c.setShutdown(), bit = kCommandShutdown; break;
+      case schema::Command::START: c.setStart(), bit = kCommandStart; break;
     }
   });
   for (const Worker& w : workers_) {
-    block_.commands(w.index).store(1, std::memory_order_release);  // after the publish: polled at its next step
+    // The bit is what the worker acts on (taken at its next step); the topic's message
+    // reaches only a worker that had subscribed.
+    block_.commands(w.index).fetch_or(bit, std::memory_order_release);
     block_.waker(w.index).notify();
   }
 }

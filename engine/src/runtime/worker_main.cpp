@@ -181,9 +181,15 @@ class WorkerProcess {
   // Main flags every command it publishes for this node: the topic is read only then,
   // so a busy element's steps (and an author loop's checks) cost one load.
   void poll_commands() {
-    std::atomic<std::uint32_t>& flag = block_.commands(spec_.getNodeIndex());
-    if (flag.load(std::memory_order_relaxed) == 0 || flag.exchange(0, std::memory_order_acq_rel) == 0) return;
+    std::atomic<std::uint32_t>& word = block_.commands(spec_.getNodeIndex());
+    if (word.load(std::memory_order_relaxed) == 0) return;
+    const std::uint32_t bits = word.exchange(0, std::memory_order_acq_rel);
+    if (bits & kCommandStart) started_ = true;
+    if (bits & kCommandStop) control_.stop_requested.store(true);
+    if (bits & kCommandShutdown) control_.eos_requested.store(true);
     try {
+      // The same commands as messages (when this worker had subscribed): taken so their
+      // chunks go back, and acted on again, which changes nothing.
       commands_->poll([&](capnp::MessageReader& m) {
         switch (m.getRoot<schema::Command>().which()) {
           case schema::Command::STOP: control_.stop_requested.store(true); break;
