@@ -432,6 +432,22 @@ TEST_F(LaunchTest, QuietProcessModePrintsNothing) {
   EXPECT_EQ(off.err, "");
 }
 
+// A RouDi slow to start (iceoryx writes zeros over its whole segment first: 3 s for the
+// default preset on a VM whose page faults are slow) is explained at the default level.
+TEST_F(LaunchTest, ASlowRouDiStartIsExplained) {
+  const fs::path bin = dir_ / "slow-roudi-bin";
+  fs::create_directories(bin);
+  std::ofstream(bin / "iox-roudi") << "#!/bin/sh\nsleep 1.2\nexec /usr/bin/iox-roudi \"$@\"\n";
+  fs::permissions(bin / "iox-roudi", fs::perms::owner_all);
+  const char* path = std::getenv("PATH");
+  Result r = run_with_env({kLaunch, "--roudi-preset", "small", "sine-source frames=10 ! stats-sink placement=process"},
+                          {"PATH=" + bin.string() + ":" + (path ? path : "/usr/bin:/bin")});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("RouDi took "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("MiB of its shared memory first, for the small preset"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("iox-roudi -c CONFIG"), std::string::npos) << r.err;
+}
+
 // -v shows what happens: RouDi, elements starting and ending, link windows.
 TEST_F(LaunchTest, VerboseShowsRouDiElementsAndLinks) {
   Result r = run({kLaunch, "-v", "sine-source frames=4 ! fir placement=process ! stats-sink"});
