@@ -178,8 +178,8 @@ class WorkerProcess {
     }
   }
 
-  // Main flags every command it publishes for this node: the topic is read only then,
-  // so a busy element's steps (and an author loop's checks) cost one load.
+  // Main sets a command's bit in this node's word after it publishes the command: a busy
+  // element's steps (and an author loop's checks) cost one load.
   void poll_commands() {
     std::atomic<std::uint32_t>& word = block_.commands(spec_.getNodeIndex());
     if (word.load(std::memory_order_relaxed) == 0) return;
@@ -188,15 +188,9 @@ class WorkerProcess {
     if (bits & kCommandStop) control_.stop_requested.store(true);
     if (bits & kCommandShutdown) control_.eos_requested.store(true);
     try {
-      // The same commands as messages (when this worker had subscribed): taken so their
-      // chunks go back, and acted on again, which changes nothing.
-      commands_->poll([&](capnp::MessageReader& m) {
-        switch (m.getRoot<schema::Command>().which()) {
-          case schema::Command::STOP: control_.stop_requested.store(true); break;
-          case schema::Command::SHUTDOWN: control_.eos_requested.store(true); break;
-          case schema::Command::START: started_ = true; break;
-        }
-      });
+      // The topic's messages repeat the bits (and reach only a worker that had
+      // subscribed): taken so that their chunks go back.
+      commands_->poll([](capnp::MessageReader&) {});
     } catch (const std::exception& e) {
       log_->error("reading main's commands: {}", e.what());
       control_.stop_requested.store(true);  // cannot hear main any more
