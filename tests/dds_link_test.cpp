@@ -28,7 +28,7 @@ const std::string kLoopback =
 
 // Writes `sample` and takes it back serialized, as dds-source sees it.
 std::vector<std::byte> serialized(const dds::Participant& p, const sgn_dds_Frame& sample) {
-  dds_qos_t* qos = dds::link_qos(16, "");
+  dds_qos_t* qos = dds::link_qos(16, DDS_SECS(1), "");
   const dds_entity_t reader = dds_create_reader(p.participant(), p.topic(), qos, nullptr);
   const dds_entity_t writer = dds_create_writer(p.participant(), p.topic(), qos, nullptr);
   dds_delete_qos(qos);

@@ -40,6 +40,10 @@ ElementInfo DdsSink::describe() {
                                               "matched readers to wait for before the first frame (0: none); "
                                               "one leaving before EOS fails the run",
                                               0, 1024));
+  properties.push_back(property<double>("lease", dds::kDefaultLeaseSeconds,
+                                        "liveliness lease in seconds: readers fail the run (or end this stream, "
+                                        "on-loss=eos) when they hear nothing from this writer for this long",
+                                        0.1, 3600.0));
   ElementInfo info{"dds-sink", "publishes frames of any schema type on a DDS topic (Cyclone DDS), for dds-source",
                    std::move(properties)};
   info.placements = {Placement::Main, Placement::Thread, Placement::Process};  // no default instance (topic)
@@ -50,7 +54,8 @@ ElementInfo DdsSink::describe() {
 DdsSink::DdsSink(const ElementArgs& args)
     : EventElement(args, {{"in", dds::link_schema(args)}}, {}),
       settings_(std::make_unique<const dds::LinkSettings>(args)),
-      readers_(properties().get<std::int64_t>("readers")) {}
+      readers_(properties().get<std::int64_t>("readers")),
+      lease_s_(properties().get<double>("lease")) {}
 
 // The link's writer and where it stands. No listener: with one on the writer, Cyclone
 // sent every sample in a datagram of its own from its event thread (1 KiB frames went at
@@ -80,7 +85,8 @@ Poll DdsSink::poll(PollContext& ctx) {
     dds::keep_large_allocations_in_heap();
     auto link = std::make_unique<Link>();
     link->participant = std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config, settings_->topic);
-    dds_qos_t* qos = dds::link_qos(settings_->queue, dds::writer_user_data(settings_->schema, name()));
+    dds_qos_t* qos = dds::link_qos(settings_->queue, seconds(lease_s_).count(),
+                                   dds::writer_user_data(settings_->schema, name()));
     link->writer = dds_create_writer(link->participant->participant(), link->participant->topic(), qos, nullptr);
     dds_delete_qos(qos);
     if (link->writer < 0) dds::throw_dds(name(), settings_->topic, "dds_create_writer", link->writer);

@@ -23,6 +23,7 @@ namespace {
 // One writer of the topic as this source sees it.
 struct WriterState {
   dds::WriterInfo info;
+  double lease_s = 0;  // its liveliness lease, as it offers it
   std::optional<std::uint64_t> last_sequence;
   bool ended = false;
 };
@@ -41,7 +42,18 @@ struct TakenSamples {
   ~TakenSamples() { release(); }
 };
 
-using LostWriter = std::pair<dds_instance_handle_t, const char*>;
+// What happened to a writer; Back: its liveliness returned (a host that was busy or cut off).
+enum class Loss { Liveliness, Left, Back };
+struct LostWriter {
+  dds_instance_handle_t handle;
+  Loss loss;
+  std::int64_t at_ns;  // when this process heard of it
+};
+
+// A lapsed lease is acted on this long after this process heard of it, and only if the
+// writer is not back by then: a receiver that was paused or starved (its lease checks
+// run as it wakes, before the writer's next message is read) does not fail its run.
+std::int64_t grace_ns(double lease_s) { return static_cast<std::int64_t>(std::min(lease_s, 1.0) * 1e9); }
 
 }  // namespace
 
@@ -50,7 +62,7 @@ using LostWriter = std::pair<dds_instance_handle_t, const char*>;
 struct DdsSource::Link {
   explicit Link(Wakeup wake) : wakeup(wake) {}
   Wakeup wakeup;
-  std::mutex mutex;  // guards matched and lost
+  std::mutex mutex;  // guards matched and lost (in the order they happened)
   std::vector<dds_instance_handle_t> matched;
   std::vector<LostWriter> lost;
   std::atomic<bool> events{false};
@@ -76,18 +88,21 @@ struct DdsSource::Link {
   }
   static void on_data_available(dds_entity_t, void* arg) { static_cast<Link*>(arg)->wakeup(); }
   static void on_liveliness_changed(dds_entity_t, const dds_liveliness_changed_status_t status, void* arg) {
-    if (status.not_alive_count_change <= 0) return;
-    const LostWriter lost{status.last_publication_handle,
-                          "lost: no liveliness within its 1 s lease (its host is down, unreachable, or the "
-                          "process was killed)"};
-    static_cast<Link*>(arg)->tell(0, &lost);
+    auto* link = static_cast<Link*>(arg);
+    if (status.not_alive_count_change > 0) {
+      const LostWriter lost{status.last_publication_handle, Loss::Liveliness, monotonic_ns()};
+      link->tell(0, &lost);
+    } else if (status.not_alive_count_change < 0) {
+      const LostWriter back{status.last_publication_handle, Loss::Back, monotonic_ns()};
+      link->tell(0, &back);
+    }
   }
   static void on_subscription_matched(dds_entity_t, const dds_subscription_matched_status_t status, void* arg) {
     auto* link = static_cast<Link*>(arg);
     if (status.current_count_change > 0) {
       link->tell(status.last_publication_handle, nullptr);
     } else if (status.current_count_change < 0) {
-      const LostWriter lost{status.last_publication_handle, "left before sending EOS"};
+      const LostWriter lost{status.last_publication_handle, Loss::Left, monotonic_ns()};
       link->tell(0, &lost);
     }
   }
@@ -108,6 +123,11 @@ struct DdsSource::Link {
         info = dds::parse_writer_user_data(std::string_view(static_cast<const char*>(user_data), size));
       }
       dds_free(user_data);
+      dds_liveliness_kind_t kind{};
+      dds_duration_t lease = DDS_INFINITY;
+      if (dds_qget_liveliness(endpoint->qos, &kind, &lease) && lease != DDS_INFINITY) {
+        state.lease_s = static_cast<double>(lease) / 1e9;
+      }
       const std::string guid = dds::guid_hex(endpoint->key);
       dds_builtintopic_free_endpoint(endpoint);
       if (!info) {
@@ -129,7 +149,9 @@ struct DdsSource::Link {
   }
 
   /// Writers that appeared (checked at once) and writers lost (kept in lost_pending until
-  /// the reader is empty: what they sent before they were lost goes on first).
+  /// the reader is empty: what they sent before they were lost goes on first). A writer
+  /// whose liveliness came back before then was not lost: its link is reliable, so what it
+  /// sent meanwhile arrives.
   void take_events(const std::string& element, const std::string& topic, const SchemaType& schema,
                    spdlog::logger& log) {
     if (!events.exchange(false)) return;
@@ -141,7 +163,20 @@ struct DdsSource::Link {
       gone.swap(lost);
     }
     for (dds_instance_handle_t handle : appeared) writer_of(handle, element, topic, schema, log);
-    lost_pending.insert(lost_pending.end(), gone.begin(), gone.end());
+    for (const LostWriter& event : gone) {
+      if (event.loss != Loss::Back) {
+        lost_pending.push_back(event);
+        continue;
+      }
+      const auto before = lost_pending.size();
+      std::erase_if(lost_pending,
+                    [&](const LostWriter& l) { return l.handle == event.handle && l.loss == Loss::Liveliness; });
+      auto it = writers.find(event.handle);
+      if (lost_pending.size() != before && it != writers.end()) {
+        log.warn("topic '{}': {} missed its {} s liveliness lease and is back", topic, it->second.info.describe(),
+                 it->second.lease_s);
+      }
+    }
   }
 };
 
@@ -186,7 +221,7 @@ void DdsSource::open(PollContext& ctx) {
   dds_lset_data_available(listener, Link::on_data_available);
   dds_lset_liveliness_changed(listener, Link::on_liveliness_changed);
   dds_lset_subscription_matched(listener, Link::on_subscription_matched);
-  dds_qos_t* qos = dds::link_qos(settings_->queue, "");
+  dds_qos_t* qos = dds::link_qos(settings_->queue, DDS_INFINITY, "");
   link->reader = dds_create_reader(link->participant->participant(), link->participant->topic(), qos, listener);
   dds_delete_qos(qos);
   dds_delete_listener(listener);
@@ -276,16 +311,31 @@ Poll DdsSource::poll(PollContext& ctx) {
 
   // The reader is empty: what a lost writer sent before it was lost has gone on.
   link.take_events(name(), settings_->topic, settings_->schema, ctx.log());
-  for (const auto& [handle, why] : link.lost_pending) {
-    auto it = link.writers.find(handle);
+  std::int64_t recheck_ns = 0;  // a lapsed lease's grace ends
+  std::vector<LostWriter> waiting;
+  for (const LostWriter& lost : link.lost_pending) {
+    auto it = link.writers.find(lost.handle);
     if (it == link.writers.end() || it->second.ended) continue;
+    if (lost.loss == Loss::Liveliness) {
+      const std::int64_t due = lost.at_ns + grace_ns(it->second.lease_s);
+      if (monotonic_ns() < due) {
+        waiting.push_back(lost);
+        recheck_ns = recheck_ns == 0 ? due : std::min(recheck_ns, due);
+        continue;
+      }
+    }
+    const std::string why =
+        lost.loss == Loss::Left ? "left before sending EOS"
+                           : fmt::format("lost: no liveliness within its {} s lease (its host is down, unreachable, or "
+                                         "the process was killed)",
+                                         it->second.lease_s);
     if (!loss_ends_stream_) {
       throw Error(fmt::format("element '{}': topic '{}': {} {}", name(), settings_->topic, it->second.info.describe(), why));
     }
     ctx.log().warn("topic '{}': {} {}; its stream ends here (on-loss=eos)", settings_->topic, it->second.info.describe(), why);
     it->second.ended = true;
   }
-  link.lost_pending.clear();
+  link.lost_pending.swap(waiting);
 
   const bool any = !link.writers.empty();
   if (any && std::all_of(link.writers.begin(), link.writers.end(), [](const auto& w) { return w.second.ended; })) {
@@ -303,8 +353,9 @@ Poll DdsSource::poll(PollContext& ctx) {
                               "running in DDS domain {}, and reachable through the configured interfaces?)",
                               name(), settings_->topic, settings_->timeout_s, settings_->domain));
     }
-    ctx.wake_at(link.deadline_ns);
+    recheck_ns = recheck_ns == 0 ? link.deadline_ns : std::min(recheck_ns, link.deadline_ns);
   }
+  if (recheck_ns != 0) ctx.wake_at(recheck_ns);
   return Poll::Idle;  // a sample, a writer's arrival or loss calls the wakeup
 }
 

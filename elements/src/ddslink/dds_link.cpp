@@ -181,13 +181,13 @@ Participant::~Participant() {
   release_domain(domain_);
 }
 
-dds_qos_t* link_qos(std::int64_t depth, const std::string& user_data) {
+dds_qos_t* link_qos(std::int64_t depth, dds_duration_t lease, const std::string& user_data) {
   dds_qos_t* qos = dds_create_qos();
   dds_qset_reliability(qos, DDS_RELIABILITY_RELIABLE, kWriteBlocking);
   dds_qset_history(qos, DDS_HISTORY_KEEP_ALL, 0);
   dds_qset_resource_limits(qos, static_cast<int32_t>(depth), DDS_LENGTH_UNLIMITED, DDS_LENGTH_UNLIMITED);
   dds_qset_durability(qos, DDS_DURABILITY_VOLATILE);
-  dds_qset_liveliness(qos, DDS_LIVELINESS_AUTOMATIC, kLivelinessLease);
+  dds_qset_liveliness(qos, DDS_LIVELINESS_AUTOMATIC, lease);
   if (!user_data.empty()) dds_qset_userdata(qos, user_data.data(), user_data.size());
   return qos;
 }

@@ -16,8 +16,10 @@
 
 namespace sgn::elements::dds {
 
-/// The liveliness lease of a link's writer: a writer not heard of for this long is lost.
-inline constexpr dds_duration_t kLivelinessLease = DDS_SECS(1);
+/// A dds-sink's liveliness lease by default (`lease`): a writer not heard of for this
+/// long is lost. 1 s was missed by a sender of 16 MiB frames on a loaded machine (its
+/// host busy, not gone); a reader accepts whatever lease its writers offer.
+inline constexpr double kDefaultLeaseSeconds = 2.0;
 /// The longest a writer's dds_write() waits for its readers to acknowledge: it then
 /// returns to the loop that polls it, which looks at its run and its other elements.
 /// (10 ms made Cyclone resend 1 KiB samples one datagram each: a third of the rate.)
@@ -56,9 +58,10 @@ class Participant {
 };
 
 /// QoS of both ends of a link: reliable, keep-all, `depth` samples held at most, volatile,
-/// automatic liveliness with kLivelinessLease. `user_data` goes in the QoS (writers).
-/// A writer also waits while it holds 3 MB unacknowledged (the tuning in dds_link.cpp).
-dds_qos_t* link_qos(std::int64_t depth, const std::string& user_data);
+/// automatic liveliness: a writer offers `lease`, a reader (DDS_INFINITY) takes any.
+/// `user_data` goes in the QoS (writers). A writer also waits while it holds 3 MB
+/// unacknowledged (the tuning in dds_link.cpp).
+dds_qos_t* link_qos(std::int64_t depth, dds_duration_t lease, const std::string& user_data);
 
 /// Keeps this process's large allocations in the malloc heap (glibc: mmap threshold 32 MiB,
 /// trim threshold 256 MiB), once per process. Cyclone allocates every sample it

@@ -44,6 +44,7 @@ class DdsSink final : public EventElement {
 
   std::unique_ptr<const dds::LinkSettings> settings_;  // topic, domain, config, schema, timeout, queue, max-bytes
   std::int64_t readers_;
+  double lease_s_;  // the liveliness lease this writer offers
   std::uint64_t written_ = 0;
   std::unique_ptr<Link> link_;
 };

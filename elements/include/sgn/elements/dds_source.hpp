@@ -17,8 +17,9 @@ struct LinkSettings;
 /// its payload is copied once, from Cyclone's received sample straight into the frame
 /// (counted in `copies`). A writer whose schema type is not this source's fails the run
 /// when it is matched, naming both types. The stream ends when every writer seen sent
-/// EOS; a writer lost before its EOS (no liveliness within its 1 s lease, or gone) fails
-/// the run naming the topic and the writer, or with `on-loss=eos` ends its stream.
+/// EOS; a writer lost before its EOS (no liveliness within the lease its dds-sink offers,
+/// nor within a grace of up to 1 s after that; or gone) fails the run naming the topic and
+/// the writer, or with `on-loss=eos` ends its stream.
 /// Runs in any placement, beside other elements: Cyclone's receive thread wakes the loop
 /// that polls it when samples arrive.
 class DdsSource final : public EventElement {
