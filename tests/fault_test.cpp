@@ -191,6 +191,70 @@ TEST_F(FaultTest, RouDiKilledMidStreamFailsTheRunClearly) {
   EXPECT_LT(measured("exited", printed, ended), 3.0);
 }
 
+// RouDi stops answering (SIGSTOP) as the worker process starts, then dies: a worker that
+// was asking it for a port waits for an answer that never comes (iceoryx 2.0 waits without
+// a limit) and defers SIGTERM inside that call. The run still fails at once, clearly, and
+// leaves nothing (it waited out the 10 s join timeout before).
+TEST_F(FaultTest, RouDiKilledWhileAWorkerStartsFailsTheRunClearly) {
+  const Child child = launch(kUnpaced);
+  worker("w");
+  const auto roudis = processes_named("iox-roudi");
+  ASSERT_EQ(roudis.size(), 1u);
+  ASSERT_EQ(::kill(roudis[0], SIGSTOP), 0);
+  std::this_thread::sleep_for(300ms);  // the worker's next request to RouDi is sent, unanswered
+  const auto killed = Clock::now();
+  ASSERT_EQ(::kill(roudis[0], SIGKILL), 0);
+  const auto printed = error_printed(child);
+  const auto [ended, result] = exited(child, 15s);
+  EXPECT_EQ(result.exit_code, 1) << result.err;
+  EXPECT_NE(result.err.find("RouDi died"), std::string::npos) << result.err;
+  EXPECT_LT(measured("detected", killed, printed), 4.0);
+  EXPECT_LT(measured("exited", printed, ended), 3.0);
+}
+
+// A RouDi started by hand (someone else's, to the engine) that is stopped (SIGSTOP) before
+// the pipeline starts: the launcher's registration waits for an answer inside iceoryx,
+// which would wait 60 s and then abort. If that RouDi dies, or Ctrl+C comes, the launcher
+// ends at once, saying why, and leaves nothing of its own.
+class StoppedRoudiTest : public FaultTest, public ::testing::WithParamInterface<std::string> {};
+
+TEST_P(StoppedRoudiTest, EndsTheLauncherWaitingForItsAnswer) {
+  const fs::path config = dir_ / "roudi.toml";
+  std::ofstream(config) << "[general]\nversion = 1\n\n[[segment]]\n\n[[segment.mempool]]\nsize = 1024\ncount = 64\n";
+  const Child roudi = runner_->start({"/usr/bin/iox-roudi", "-l", "error", "-c", config.string()});
+  ASSERT_TRUE(wait_until([] { return fs::exists("/tmp/roudi"); }, 20s)) << read_all(roudi.err);
+  ASSERT_EQ(::kill(roudi.pid, SIGSTOP), 0);
+  const Child child = launch(kPaced);
+  // It asked (its iceoryx socket exists) and waits.
+  ASSERT_TRUE(wait_until([] {
+    for (const auto& entry : fs::directory_iterator("/tmp")) {
+      if (entry.path().filename().string().rfind("sgn_", 0) == 0) return true;
+    }
+    return false;
+  }, 20s));
+  std::this_thread::sleep_for(300ms);
+  const auto acted = Clock::now();
+  const bool kill_roudi = GetParam() == "RouDiKilled";
+  ASSERT_EQ(::kill(kill_roudi ? roudi.pid : child.pid, kill_roudi ? SIGKILL : SIGINT), 0);
+  const auto [ended, result] = exited(child, 10s);
+  EXPECT_EQ(result.exit_code, kill_roudi ? 1 : 130) << result.err;
+  EXPECT_NE(result.err.find(kill_roudi ? "RouDi died while this process waited for its answer (registration)"
+                                       : "interrupted while waiting"),
+            std::string::npos)
+      << result.err;
+  EXPECT_LT(measured("ended", acted, ended), 3.0);
+  if (!kill_roudi) ::kill(roudi.pid, SIGKILL);
+  runner_->finish(roudi, 10s);
+  // RouDi's own files: it was the test's, not the engine's, and it died.
+  for (const char* path : {"/tmp/roudi", "/tmp/roudi.lock", "/tmp/iox-unique-roudi.lock", "/dev/shm/iceoryx_mgmt"}) {
+    fs::remove(path);
+  }
+  for (const auto& entry : fs::directory_iterator("/dev/shm")) fs::remove(entry.path());  // its data segment
+}
+
+INSTANTIATE_TEST_SUITE_P(Ends, StoppedRoudiTest, ::testing::Values("RouDiKilled", "CtrlC"),
+                         [](const auto& param_info) { return param_info.param; });
+
 /// A directory with an `iox-roudi` that takes `delay` to come up, first on PATH.
 struct SlowRoudi {
   fs::path dir;

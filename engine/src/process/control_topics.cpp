@@ -11,6 +11,7 @@
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
 #include "process/iox_runtime.hpp"
 #include "process/iox_service.hpp"
+#include "process/roudi_request.hpp"
 #include "sgn/error.hpp"
 
 namespace sgn::detail {
@@ -23,6 +24,7 @@ struct ControlTopic::Port {
 ControlTopic::ControlTopic(const std::string& instance, const std::string& event, Role role)
     : port_(std::make_unique<Port>()) {
   IoxCall call;
+  RoudiRequest request("a control port");
   if (role == Role::Publish) {
     iox::popo::PublisherOptions options;
     options.subscriberTooSlowPolicy = iox::popo::ConsumerTooSlowPolicy::WAIT_FOR_CONSUMER;

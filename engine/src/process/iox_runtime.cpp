@@ -1,5 +1,7 @@
 #include "process/iox_runtime.hpp"
 
+#include "process/roudi_request.hpp"
+
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -132,7 +134,10 @@ void init_iox_runtime(const std::string& name) {
                                                            iox::log::LogLevelOutput::kHideLogLevel);
   OwnedRuntime::become_the_factory();
   const iox::RuntimeName_t runtime_name(iox::cxx::TruncateToCapacity, name.c_str());
-  iox::runtime::PoshRuntime::initRuntime(runtime_name);
+  {
+    RoudiRequest request("registration");
+    iox::runtime::PoshRuntime::initRuntime(runtime_name);
+  }
   ::on_exit(end_runtime_at_exit, nullptr);
 }
 

@@ -14,6 +14,7 @@
 #include "iceoryx_posh/popo/untyped_subscriber.hpp"
 #include "process/iox_runtime.hpp"
 #include "process/iox_service.hpp"
+#include "process/roudi_request.hpp"
 #include "sgn/error.hpp"
 #include "sgn/logging.hpp"
 
@@ -139,7 +140,8 @@ iox::popo::SubscriberOptions lossless_subscriber(std::size_t queue) {
 IoxOutput::IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links,
                      std::size_t queue_maxsize, const MempoolTable& mempools, std::size_t publishers,
                      const std::atomic<bool>* stop)
-    : port_(std::make_unique<Port>(sgn_service(topic.instance, topic.event), lossless_publisher())),
+    : port_(asking_roudi("a publisher port",
+                         [&] { return std::make_unique<Port>(sgn_service(topic.instance, topic.event), lossless_publisher()); })),
       links_(std::move(links)),
       block_(block),
       queue_maxsize_(queue_maxsize),
@@ -387,7 +389,11 @@ class Referred final : public InboundChunk {
 
 IoxInput::IoxInput(const Topic& topic, const ControlBlock& block, std::uint32_t counter, Waker* producer,
                    std::size_t queue_maxsize, std::string what)
-    : port_(std::make_unique<Port>(sgn_service(topic.instance, topic.event), lossless_subscriber(queue_maxsize))),
+    : port_(asking_roudi("a subscriber port",
+                         [&] {
+                           return std::make_unique<Port>(sgn_service(topic.instance, topic.event),
+                                                         lossless_subscriber(queue_maxsize));
+                         })),
       block_(block),
       counter_(counter),
       producer_(producer),

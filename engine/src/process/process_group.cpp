@@ -28,6 +28,10 @@ namespace {
 // Without a pidfd of RouDi (one nobody here started), its socket is probed this often.
 constexpr int kRoudiProbeMs = 50;
 constexpr auto kTermGrace = std::chrono::milliseconds(1000);
+// After RouDi died, how long workers get to see STOP and leave. One that asked RouDi for a
+// port just before never gets its answer (iceoryx waits for it without a limit), and it
+// defers SIGTERM inside that call: it is killed.
+constexpr auto kJoinWithoutRoudi = std::chrono::milliseconds(1000);
 
 std::string topic_of(const std::vector<Node*>& nodes, std::size_t producer, std::size_t pad) {
   const Node& node = *nodes[producer];
@@ -314,6 +318,7 @@ void ProcessGroup::supervise() {
       const bool roudi_gone = roudi_pidfd_ >= 0 ? (fds[roudi_slot].revents != 0) : !ProcessRuntime::instance().roudi().alive();
       if (roudi_gone && !roudi_reported && exited_.load() < workers_.size()) {
         roudi_reported = true;
+        roudi_died_.store(true);
         if (roudi_pidfd_ >= 0) fds[roudi_slot].fd = -1;
         // Nobody is left to unregister from: the exits of every process skip it.
         block_.mark_poisoned();
@@ -463,7 +468,13 @@ std::vector<ErrorSite> ProcessGroup::end_workers(bool drained, std::chrono::mill
   wake_supervisor();
   std::vector<ErrorSite> killed;
   if (!supervisor_.joinable()) return killed;  // never launched
-  if (!wait_for_exits(join_timeout)) {
+  if (roudi_died_.load()) {
+    if (!wait_for_exits(std::min(join_timeout, std::chrono::milliseconds(kJoinWithoutRoudi)))) {
+      // Nothing of RouDi's is left to keep consistent: no SIGTERM first.
+      signal_remaining(SIGKILL, &killed);
+      wait_for_exits(kTermGrace);
+    }
+  } else if (!wait_for_exits(join_timeout)) {
     signal_remaining(SIGTERM, &killed);
     if (!wait_for_exits(kTermGrace)) {
       signal_remaining(SIGKILL, nullptr);

@@ -123,6 +123,7 @@ class ProcessGroup {
   std::atomic<bool> start_requested_{false};
   std::atomic<bool> closing_{false};  // the main loop has ended: leave once every worker is reaped
   std::atomic<bool> quit_{false};     // leave now
+  std::atomic<bool> roudi_died_{false};
   bool sent_start_ = false, sent_shutdown_ = false, sent_stop_ = false;  // supervisor thread only
   std::thread supervisor_;
 };

@@ -5,12 +5,14 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "iceoryx_posh/popo/subscriber.hpp"
 #include "iceoryx_posh/roudi/introspection_types.hpp"
+#include "process/roudi_request.hpp"
 
 namespace sgn::detail {
 namespace {
@@ -61,8 +63,12 @@ std::optional<MempoolTable> read_mempools_from_introspection(std::chrono::millis
   iox::popo::SubscriberOptions options;
   options.queueCapacity = 1;
   options.historyRequest = 1;  // RouDi keeps its last sample: no wait if someone asked before
-  iox::popo::Subscriber<MemPoolIntrospectionInfoContainer> subscriber(iox::roudi::IntrospectionMempoolService,
-                                                                      options);
+  std::optional<iox::popo::Subscriber<MemPoolIntrospectionInfoContainer>> port;
+  {
+    RoudiRequest request("the introspection port");
+    port.emplace(iox::roudi::IntrospectionMempoolService, options);
+  }
+  auto& subscriber = *port;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::optional<MempoolTable> table;
   while (!table) {

@@ -6,6 +6,7 @@
 #include <atomic>
 
 #include "graph/node.hpp"
+#include "process/roudi_request.hpp"
 
 namespace sgn::detail {
 namespace {
@@ -15,6 +16,7 @@ std::atomic<int> g_handlers_running{0};  // a guard going waits for them: they u
 
 extern "C" void on_signal(int) {
   g_handlers_running.fetch_add(1);
+  note_stop_signal();  // a thread stuck waiting for RouDi's answer cannot see the run's flags
   const int n = g_count.fetch_add(1) + 1;
   if (RunControl* control = g_target.load()) {
     control->interrupted.store(true);
