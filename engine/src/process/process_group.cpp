@@ -524,12 +524,24 @@ std::vector<const NodeCounters*> ProcessGroup::sink_counters() const {
 }
 
 std::vector<std::pair<std::size_t, std::uint64_t>> ProcessGroup::in_flight() const {
-  std::vector<std::pair<std::size_t, std::uint64_t>> lost;
+  std::map<std::size_t, std::pair<std::uint64_t, std::uint64_t>> sent;  // consumer: (published, taken)
   for (std::uint32_t l = 0; l < links_.size(); ++l) {
     if (!link_remote_[l]) continue;
     const LinkCounters& c = block_.link(l);
-    const std::uint64_t published = c.data_published.load(), consumed = c.data_consumed.load();
-    if (published > consumed) lost.emplace_back(links_[l].consumer, published - consumed);
+    auto& [published, taken] = sent[links_[l].consumer];
+    published += c.data_published.load();
+    taken += c.data_consumed.load();
+  }
+  std::vector<std::pair<std::size_t, std::uint64_t>> lost;
+  for (auto [consumer, counts] : sent) {
+    auto [published, taken] = counts;
+    if (nodes_[consumer]->placement() == Placement::Process) {
+      // A worker counts a frame in just after its input took it: one killed in between
+      // took a frame it never counted. What it counted (in, or discarded) is what it got.
+      const NodeCounters& n = block_.counters(static_cast<std::uint32_t>(consumer));
+      taken = std::min(taken, n.frames_in.load() + n.discarded.load());
+    }
+    if (published > taken) lost.emplace_back(consumer, published - taken);
   }
   return lost;
 }

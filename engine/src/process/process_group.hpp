@@ -65,8 +65,8 @@ class ProcessGroup {
   void fill_stats(std::vector<ElementStats>& stats) const;
   /// The counters (in shared memory) of the workers that are sinks, for progress.
   std::vector<const NodeCounters*> sink_counters() const;
-  /// Data frames published on each shared-memory link and never taken by its
-  /// consumer: (consumer node index, count) per link.
+  /// Data frames published to each consumer over shared memory that it never took in
+  /// (never took, or a killed worker took without counting): (consumer node index, count).
   std::vector<std::pair<std::size_t, std::uint64_t>> in_flight() const;
 
  private:
