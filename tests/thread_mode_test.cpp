@@ -296,7 +296,8 @@ class MegabyteSource final : public Source<schema::Bytes> {
   }
 };
 
-// Takes a frame every 2 ms and notes how far the source ran ahead of it.
+// Waits at its first frame for the source to run ahead, then takes a frame every 2 ms and
+// notes how far the source ran ahead of it.
 class LagSink final : public Sink<schema::Bytes> {
  public:
   static std::atomic<int>& most_ahead() {
@@ -306,6 +307,14 @@ class LagSink final : public Sink<schema::Bytes> {
   static ElementInfo describe() { return {"test-lag-sink", "slow; notes the source's lead", {}}; }
   explicit LagSink(const ElementArgs& args) : Sink(args) {}
   Flow consume(schema::Bytes::Reader, Context&) override {
+    if (taken_ == 0) {
+      // Lets the source run as far ahead as its link allows (all 30 frames unbounded),
+      // however slow the machine: 1 s is the most this waits.
+      const auto until = std::chrono::steady_clock::now() + 1s;
+      while (MegabyteSource::made().load() < 30 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(1ms);
+      }
+    }
     ++taken_;
     most_ahead() = std::max(most_ahead().load(), MegabyteSource::made().load() - taken_);
     std::this_thread::sleep_for(2ms);
