@@ -88,14 +88,10 @@ struct DdsSource::Link {
   }
   static void on_data_available(dds_entity_t, void* arg) { static_cast<Link*>(arg)->wakeup(); }
   static void on_liveliness_changed(dds_entity_t, const dds_liveliness_changed_status_t status, void* arg) {
-    auto* link = static_cast<Link*>(arg);
-    if (status.not_alive_count_change > 0) {
-      const LostWriter lost{status.last_publication_handle, Loss::Liveliness, monotonic_ns()};
-      link->tell(0, &lost);
-    } else if (status.not_alive_count_change < 0) {
-      const LostWriter back{status.last_publication_handle, Loss::Back, monotonic_ns()};
-      link->tell(0, &back);
-    }
+    if (status.not_alive_count_change == 0) return;
+    const LostWriter event{status.last_publication_handle,
+                           status.not_alive_count_change > 0 ? Loss::Liveliness : Loss::Back, monotonic_ns()};
+    static_cast<Link*>(arg)->tell(0, &event);
   }
   static void on_subscription_matched(dds_entity_t, const dds_subscription_matched_status_t status, void* arg) {
     auto* link = static_cast<Link*>(arg);

@@ -1,7 +1,5 @@
 #include "process/iox_runtime.hpp"
 
-#include "process/roudi_request.hpp"
-
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 
 #include "iceoryx_hoofs/log/logmanager.hpp"
 #include "iceoryx_posh/internal/runtime/posh_runtime_impl.hpp"
+#include "process/roudi_request.hpp"
 #include "sgn/error.hpp"
 #include "sgn/logging.hpp"
 #include "sgn/shared_memory.hpp"

@@ -469,7 +469,7 @@ std::vector<ErrorSite> ProcessGroup::end_workers(bool drained, std::chrono::mill
   std::vector<ErrorSite> killed;
   if (!supervisor_.joinable()) return killed;  // never launched
   if (roudi_died_.load()) {
-    if (!wait_for_exits(std::min(join_timeout, std::chrono::milliseconds(kJoinWithoutRoudi)))) {
+    if (!wait_for_exits(std::min(join_timeout, kJoinWithoutRoudi))) {
       // Nothing of RouDi's is left to keep consistent: no SIGTERM first.
       signal_remaining(SIGKILL, &killed);
       wait_for_exits(kTermGrace);

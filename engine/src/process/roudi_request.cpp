@@ -10,7 +10,6 @@
 #include <string>
 #include <thread>
 
-#include "process/iox_runtime.hpp"
 #include "process/process_runtime.hpp"
 #include "roudi/roudi_supervisor.hpp"
 #include "roudi/run_record.hpp"
@@ -54,7 +53,6 @@ bool roudi_alive() {
   } catch (...) {
   }
   std::fflush(nullptr);
-  mark_iox_poisoned();
   cleanup_all_shm();
   // Its iceoryx files and its record, whatever RouDi's state: a RouDi that wakes finds
   // nobody to answer. Its RouDi lock goes with the process.
