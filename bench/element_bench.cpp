@@ -9,8 +9,8 @@
 //   elements/fir-*/...         samples frames (8 ch x 1024) -> fir -> stats-sink, all in the main
 //                              thread: multiply-adds per CPU second = per core (feeder included)
 //   anchor/fma-peak            multiply-adds/s of one core, registers only, at the CPU's vector width
-//   elements/scale/...         dsp kernel alone on frame-sized buffers, and the element in a pipeline
-//                              (main thread, queue 4)
+//   elements/scale/...         dsp kernel alone on a frame-sized buffer, in place as the element
+//                              runs it, and the element in a pipeline (main thread, queue 4)
 // Pipeline rates come twice: per wall second and per CPU second of the process (the _cpu
 // counters), which a machine loaded by other work does not skew.
 //   elements/readme-demo/...   README's demo pipeline through sgn-launch (this build and, with
@@ -278,10 +278,13 @@ void bm_fma_peak(benchmark::State& state) {
 
 void bm_scale_kernel(benchmark::State& state) {
   const auto size = static_cast<std::size_t>(state.range(0));  // bytes of a frame's values
-  std::vector<float> src(size / sizeof(float), 1.5f), dst(size / sizeof(float));
+  // In place, as the element runs it; the gain alternates so that the values stay put.
+  std::vector<float> values(size / sizeof(float), 1.5f);
+  float gain = 2.0f;
   for (auto _ : state) {
-    sgn::elements::dsp::scale(src.data(), dst.data(), src.size(), 2.0f);
-    benchmark::DoNotOptimize(dst.data());
+    sgn::elements::dsp::scale_in_place(values.data(), values.size(), gain);
+    gain = 1.0f / gain;
+    benchmark::DoNotOptimize(values.data());
     benchmark::ClobberMemory();
   }
   state.counters["GB_per_s"] =

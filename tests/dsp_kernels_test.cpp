@@ -49,12 +49,19 @@ TEST(Correlate, AnOutputDoesNotDependOnWhereTheCallStarts) {
   EXPECT_EQ(pieces, whole);  // bit for bit: the vector blocks and the tail sum alike
 }
 
-TEST(ScaleKernel, MultipliesEveryValue) {
+TEST(ScaleKernel, MultipliesEveryValueWhereverTheBufferStartsAndEnds) {
   const auto x = uniform(1003, 5);
-  std::vector<float> y(x.size() + 1, 7.0f);
-  scale(x.data(), y.data(), x.size(), -2.5f);
-  for (std::size_t i = 0; i < x.size(); ++i) ASSERT_EQ(y[i], x[i] * -2.5f) << i;
-  EXPECT_EQ(y.back(), 7.0f);
+  // Every start within a cache line, lengths around the aligned 64-value blocks.
+  for (std::size_t start = 0; start < 17; ++start) {
+    for (const std::size_t n : {0u, 1u, 15u, 63u, 64u, 65u, 127u, 128u, 200u, 986u}) {
+      std::vector<float> y(x.begin(), x.end());
+      scale_in_place(y.data() + start, n, -2.5f);
+      for (std::size_t i = 0; i < y.size(); ++i) {
+        const bool inside = i >= start && i < start + n;
+        ASSERT_EQ(y[i], inside ? x[i] * -2.5f : x[i]) << start << "/" << n << "/" << i;
+      }
+    }
+  }
 }
 
 TEST(ByteRamp, CountsFromTheFirstByteModulo256) {

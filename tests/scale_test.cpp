@@ -46,6 +46,22 @@ TEST(Scale, LongFramesAreScaledToTheLastValue) {
   for (std::size_t i = 0; i < in.size(); ++i) ASSERT_EQ(out[i], in[i] * 3.0f) << i;
 }
 
+TEST(Scale, ScalesEveryFrameInPlaceWithoutACopy) {
+  Registry registry;
+  elements::register_all(registry);
+  for (const Placement placement : {Placement::Main, Placement::Thread}) {
+    Pipeline p(PipelineOptions{.handle_signals = false, .registry = &registry});
+    p.add("sine-source", "src", {{"frames", "30"}, {"samples", "1000"}, {"channels", "2"}})
+        .add("scale", "scale", {{"gain", "0.5"}}, placement)
+        .add("stats-sink", "sink");
+    p.link("src", "scale").link("scale", "sink");
+    const RunReport report = p.run();
+    EXPECT_EQ(report.find("scale")->frames_out, 30u) << to_string(placement);
+    EXPECT_EQ(report.find("sink")->frames_in, 30u) << to_string(placement);
+    EXPECT_EQ(report.find("scale")->copies, 0u) << to_string(placement);
+  }
+}
+
 TEST(Scale, MalformedFramesFail) {
   ScaleHarness h("scale");
   h.push(test::samples_frame({1, 2, 3}, 2));

@@ -6,24 +6,17 @@
 namespace sgn::elements {
 
 ElementInfo Scale::describe() {
-  return {"scale", "multiplies every sample by a gain",
+  return {"scale", "multiplies every sample by a gain, in place (the frame goes on; no second buffer)",
           {property<double>("gain", 1.0, "multiplier applied to every sample", -1e9, 1e9)}};
 }
 
 Scale::Scale(const ElementArgs& args) : Transform(args), gain_(properties().get<float>("gain")) {}
 
-std::size_t Scale::max_output_bytes(schema::Samples::Reader in) const {
-  return in.getData().size() * sizeof(float) + 256;
-}
-
-Flow Scale::process(schema::Samples::Reader in, schema::Samples::Builder out, Context&) {
-  detail::samples_per_channel(in, name());
-  out.setSampleRate(in.getSampleRate());
-  out.setStartTimeNs(in.getStartTimeNs());
-  out.setChannelCount(in.getChannelCount());
-  std::span<const float> src = detail::floats(in.getData());
-  std::span<float> dst = detail::floats(out.initData(static_cast<capnp::uint>(src.size())));
-  dsp::scale(src.data(), dst.data(), src.size(), gain_);
+Flow Scale::process_in_place(schema::Samples::Builder data, Context&) {
+  detail::samples_per_channel(data.asReader(), name());
+  if (!data.hasData()) return Flow::Ok;  // no values: nothing to scale (and no list to write in)
+  std::span<float> values = detail::floats(data.getData());
+  dsp::scale_in_place(values.data(), values.size(), gain_);
   return Flow::Ok;
 }
 

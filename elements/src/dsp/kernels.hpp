@@ -14,8 +14,9 @@ namespace sgn::elements::dsp {
 void correlate(const float* x, float* y, std::size_t n, const float* h, std::size_t taps,
                std::size_t stride) noexcept;
 
-/// y[i] = x[i] * gain.
-void scale(const float* x, float* y, std::size_t n, float gain) noexcept;
+/// y[i] *= gain, in place (the samples are read and written once: no second buffer,
+/// no read-for-ownership of one).
+void scale_in_place(float* y, std::size_t n, float gain) noexcept;
 
 /// dst[i] = (first + i) mod 256.
 void byte_ramp(std::uint8_t* dst, std::size_t n, std::uint8_t first) noexcept;
