@@ -9,6 +9,7 @@
 #include <sgn/init.hpp>
 #include <sgn/pipeline.hpp>
 
+#include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -17,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <thread>
 #include <vector>
 
 #include "support/leftovers.hpp"
@@ -121,6 +123,39 @@ class KeepSink final : public WorkerElement {
 
  private:
   KeptFrames& held_;
+};
+
+/// A reader that holds every frame it receives until its run ends, and `linger_ms`
+/// beyond a stop (a slow element finishing its work), so that its producer's pool
+/// runs dry. `held` counts what it holds now.
+class HoldSink final : public WorkerElement {
+ public:
+  static inline std::atomic<std::size_t> held{0};
+  static ElementInfo describe() {
+    return {"test-hold-sink",
+            "holds every frame until the run ends",
+            {property<std::int64_t>("linger_ms", 0, "how long it keeps them after a stop", 0, 10000)}};
+  }
+  explicit HoldSink(const ElementArgs& args)
+      : WorkerElement(args, {{"in", schema_type<schema::Bytes>()}}, {}),
+        linger_(properties().get<std::int64_t>("linger_ms")) {}
+
+ protected:
+  void run(WorkerContext& ctx) override {
+    InputPad in = ctx.input();
+    std::vector<Frame> kept;
+    while (!ctx.should_stop()) {
+      std::optional<Frame> frame = in.pull();
+      if (!frame || frame->eos()) break;
+      kept.push_back(std::move(*frame));
+      held.store(kept.size());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(linger_));
+    held.store(0);
+  }
+
+ private:
+  std::int64_t linger_;
 };
 
 namespace {
@@ -229,6 +264,40 @@ INSTANTIATE_TEST_SUITE_P(Placements, ForwardingTest,
 
 using test::children_named;
 
+TEST(ForwardingProcessTest, AStopReachesAWorkerWaitingForADryPool) {
+  // 1 MiB frames come from a pool of 64 chunks (roudi-config/sgn-default.toml); the
+  // reader takes each at once (credits flow) and keeps it, 3 s beyond the stop, so the
+  // worker's loans find the pool dry and wait for a chunk to come back: the stop must
+  // end that wait, not the chunks' return.
+  HoldSink::held.store(0);
+  Pipeline p;
+  p.add("test-count-source", "src", {{"count", "-1"}, {"bytes", "1000000"}}, Placement::Process)
+      .add("test-hold-sink", "sink", {{"linger_ms", "3000"}}, Placement::Thread);
+  p.link("src", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  // Dry: the reader holds frames and no more come for 300 ms.
+  std::size_t last = 0;
+  auto since = test::Clock::now();
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        const std::size_t now = HoldSink::held.load();
+        if (now != last) last = now, since = test::Clock::now();
+        return now >= 8 && test::seconds_since(since) > 0.3;
+      },
+      20s))
+      << "the reader holds " << HoldSink::held.load() << " frames";
+  ASSERT_EQ(children_named("sgn-worker:src").size(), 1u);
+  const auto start = test::Clock::now();
+  p.request_stop();
+  while (!children_named("sgn-worker:src").empty() && test::seconds_since(start) < 5.0) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_LT(test::seconds_since(start), 1.5) << "the worker saw the stop only once the reader let its chunks go";
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+  EXPECT_TRUE(run.get().stopped);
+  EXPECT_TRUE(children_named("sgn-worker:").empty()) << "a worker process is left";
+}
+
 TEST(ForwardingProcessTest, AKilledReaderLeavesNoChunkPinnedAndTheForwarderEndsPromptly) {
   auto& record = test::SinkRecord::named("killed-reader");
   record.clear();
@@ -290,6 +359,7 @@ int main(int argc, char** argv) {
   sgn::elements::register_all(registry);
   sgn::test::register_test_elements(registry);
   registry.add<sgn::KeepSink>();
+  registry.add<sgn::HoldSink>();
   sgn::init(argc, argv, registry);  // a worker process start ends here
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();

@@ -139,7 +139,7 @@ iox::popo::SubscriberOptions lossless_subscriber(std::size_t queue) {
 
 IoxOutput::IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links,
                      std::size_t queue_maxsize, const MempoolTable& mempools, std::size_t publishers,
-                     const std::atomic<bool>* stop)
+                     std::function<bool()> stopped)
     : port_(asking_roudi("a publisher port",
                          [&] { return std::make_unique<Port>(sgn_service(topic.instance, topic.event), lossless_publisher()); })),
       links_(std::move(links)),
@@ -148,7 +148,7 @@ IoxOutput::IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<
       window_(queue_maxsize),
       mempools_(mempools),
       publishers_(std::max<std::size_t>(publishers, 1)),
-      stop_(stop) {}
+      stopped_(std::move(stopped)) {}
 
 IoxOutput::~IoxOutput() = default;
 
@@ -191,7 +191,7 @@ std::byte* IoxOutput::loan_chunk(std::size_t message_bytes, const std::string& w
                               static_cast<int>(error)));
     }
     // The pool is dry: chunks come back as consumers release them (backpressure).
-    if (stop_ && stop_->load(std::memory_order_relaxed)) throw StopRequested{};
+    if (stopped_ && stopped_()) throw StopRequested{};
     // iceoryx logs every failed loan: back off quickly.
     std::this_thread::sleep_for(std::chrono::microseconds(attempt < 10 ? 20 : attempt < 100 ? 200 : 2000));
   }

@@ -38,8 +38,10 @@ class IoxOutput final : public FrameAllocator, public FrameSender {
     Waker* consumer;        // woken on publish
   };
   /// `publishers`: shared-memory output pads of the whole pipeline, which draw on the same pools.
+  /// `stopped`: asked while a loan waits for a dry pool; true ends the wait (StopRequested).
+  /// A worker's reads main's commands there: its step loop, which does so otherwise, waits.
   IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<Link> links, std::size_t queue_maxsize,
-            const MempoolTable& mempools, std::size_t publishers, const std::atomic<bool>* stop);
+            const MempoolTable& mempools, std::size_t publishers, std::function<bool()> stopped);
   ~IoxOutput() override;
 
   FrameWriter loan(std::size_t message_bytes, const std::string& what) override;
@@ -81,7 +83,7 @@ class IoxOutput final : public FrameAllocator, public FrameSender {
   bool window_logged_ = false;
   const MempoolTable& mempools_;
   std::size_t publishers_;
-  const std::atomic<bool>* stop_;
+  std::function<bool()> stopped_;
   std::uint64_t copies_ = 0;
   mutable std::vector<Frame> forwarded_;  // by slot; empty: free
   mutable std::size_t forwards_held_ = 0;
