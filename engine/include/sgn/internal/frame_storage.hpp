@@ -35,7 +35,7 @@ class FrameStorage {
   /// Handles sharing this storage (a hint when other threads hold handles too).
   std::uint32_t ref_count() const noexcept { return refs_.load(std::memory_order_acquire); }
   void release() noexcept {
-    if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle();
+    if (refs_.load(std::memory_order_acquire) == 1 || refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) recycle();
   }
 
  protected:
