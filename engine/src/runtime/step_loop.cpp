@@ -81,20 +81,17 @@ void StepLoop::finish_nodes() noexcept {
   }
 }
 
-void StepLoop::wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t deadline_ns) noexcept {
+void StepLoop::wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t deadline_ns,
+                    std::int64_t idle_since) noexcept {
   const std::int64_t start = monotonic_ns();
+  if (idle_since == 0) idle_since = start;
   std::int64_t wake = start + kIdleWaitNs;
   if (due_ns != 0) wake = std::min(wake, due_ns);
   if (deadline_ns != 0) wake = std::min(wake, deadline_ns);
   const std::int64_t timeout = wake - start;
   if (timeout <= 0) return;
-  if (spin_.count() > 0) {
-    ticket.wait(std::chrono::nanoseconds(timeout), Waker::Spin{spin_, true});
-    return;
-  }
-  const bool notified = ticket.wait(std::chrono::nanoseconds(timeout), Waker::Spin{spin_budget_.next(), false});
-  spin_budget_.observe(std::chrono::nanoseconds(monotonic_ns() - start), notified,
-                       notified && waker_.last_notifier_cpu() == sched_getcpu());
+  const bool notified = ticket.wait(std::chrono::nanoseconds(timeout), Waker::Spin{});
+  spun(monotonic_ns() - idle_since, notified, notified && waker_.last_notifier_cpu() == sched_getcpu());
 }
 
 }  // namespace sgn::detail

@@ -7,7 +7,10 @@
 // the loop after the step in progress (the loop looks at the run's flags after every
 // step, never after a batch).
 
+#include <sched.h>
+
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "common/spin_budget.hpp"
@@ -52,11 +55,20 @@ class StepLoop {
   Pass pass();
   /// Records the exception in flight as `node`'s error and fails the run.
   void fail(Node& node) noexcept;
-  void wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t deadline_ns) noexcept;
-  /// Idle passes are a spin too: none when the loop would not spin either.
-  int idle_passes_before_announcing() const noexcept {
-    return spin_.count() > 0 || spin_budget_.next().count() > 0 ? Waker::kPollsBeforeAnnouncing : 1;
+  /// Sleeps (the spin is over) until notified, a node's due time or the owner's deadline.
+  void wait(Waker::Ticket& ticket, std::int64_t due_ns, std::int64_t deadline_ns, std::int64_t idle_since) noexcept;
+  /// How long an idle stretch spins before the loop sleeps: low-latency mode's spin, or
+  /// what the recent waits say pays.
+  std::chrono::nanoseconds spin_limit() const noexcept { return spin_.count() > 0 ? spin_ : spin_budget_.next(); }
+  /// An idle stretch ended after `waited_ns`, by progress or not.
+  void spun(std::int64_t waited_ns, bool moved, bool notifier_shared_the_cpu = false) noexcept {
+    if (spin_.count() == 0) spin_budget_.observe(std::chrono::nanoseconds(waited_ns), moved, notifier_shared_the_cpu);
   }
+  /// Idle passes between clock reads while spinning.
+  static constexpr int kPassesPerClockRead = 8;
+  /// Low-latency mode: a long spin yields the core once per this long (a sched_yield costs
+  /// ~1 us here, and a frame that arrives meanwhile waits for it: 1 in 50 did at 50 us).
+  static constexpr std::int64_t kYieldEveryNs = 1'000'000;
 
   RunControl& control_;
   Waker& waker_;
@@ -67,10 +79,14 @@ class StepLoop {
 
 template <class AfterPass>
 void StepLoop::run(AfterPass&& after_pass) {
-  // After a few idle passes the loop announces itself as a waiter, looks at everything
-  // once more, and only then sleeps: no notify is lost, and none costs anything while
-  // frames flow (see Waker).
+  // When no node moves, the loop keeps passing over its nodes, unannounced, for as long
+  // as its spin allows: a frame is seen where it arrives (an input's queue), and its
+  // producer's notify costs nothing (no waiter: no counter bounces between the cores).
+  // Then it announces itself as a waiter, looks at everything once more, and only then
+  // sleeps: no notify is lost (see Waker).
   std::optional<Waker::Ticket> ticket;
+  std::int64_t idle_since = 0;  // when this idle stretch began (monotonic_ns), 0: moving
+  std::int64_t next_yield = 0;  // low-latency mode: when the spin next gives the core away
   int idle_passes = 0;
   while (!control_.ending()) {
     const Pass done = pass();
@@ -78,14 +94,29 @@ void StepLoop::run(AfterPass&& after_pass) {
     const Next next = after_pass();
     if (next.end) break;
     if (done.moved) {
+      if (idle_since != 0) spun(monotonic_ns() - idle_since, true);
       ticket.reset();
+      idle_since = 0;
       idle_passes = 0;
     } else if (ticket) {
-      wait(*ticket, done.due_ns, next.deadline_ns);
+      wait(*ticket, done.due_ns, next.deadline_ns, idle_since);
       ticket.reset();
+      idle_since = 0;
       idle_passes = 0;
-    } else if (++idle_passes >= idle_passes_before_announcing()) {
-      ticket.emplace(waker_);
+    } else if (idle_passes++ % kPassesPerClockRead == 0) {
+      const std::int64_t now = monotonic_ns();
+      if (idle_since == 0) idle_since = now, next_yield = now + kYieldEveryNs;
+      const std::int64_t spun_ns = now - idle_since;
+      if (spun_ns >= spin_limit().count()) {
+        ticket.emplace(waker_);
+      } else if (spin_.count() > 0 && now >= next_yield) {
+        // A peer sharing this core gets to run now and then; a yield costs ~1 us (a
+        // frame arriving in it waits), so not on every look.
+        sched_yield();
+        next_yield = now + kYieldEveryNs;
+      } else {
+        Waker::relax();
+      }
     } else {
       Waker::relax();
     }
