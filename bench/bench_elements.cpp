@@ -34,7 +34,7 @@ std::uint64_t read_all(const capnp::Data::Reader data) {
 volatile std::uint64_t g_sink_value = 0;
 
 // SGN_BENCH_PIN=A,B (diagnosis of core placement): bench-source's thread runs on CPU A,
-// bench-ack's on CPU B. Unset: the scheduler places them.
+// bench-ack's and bench-sink's on CPU B. Unset: the scheduler places them.
 void pin_from_env(int which) {
   const char* pins = std::getenv("SGN_BENCH_PIN");
   if (!pins || !*pins) return;
@@ -183,6 +183,7 @@ class BenchSink final : public sgn::Sink<sgn::schema::Bytes> {
       : Sink(args),
         touch_(properties().get<bool>("touch")),
         recorder_(consumer_recorder(properties())) {}
+  void start() override { pin_from_env(1); }
   sgn::Flow consume(sgn::schema::Bytes::Reader in, sgn::Context& ctx) override {
     recorder_.frame(ctx.input_header());
     if (touch_) g_sink_value = g_sink_value + read_all(in.getData());

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <memory>
@@ -91,6 +92,20 @@ void check_count_frames(const std::vector<Frame>& frames, test::SinkRecord& reco
   }
   record.eos = true;
 }
+
+/// Every frame the input of `ctx` receives until EOS or a stop, kept; `count` hears how
+/// many after each.
+std::vector<Frame> keep_until_end(WorkerContext& ctx, const std::function<void(std::size_t)>& count = {}) {
+  InputPad in = ctx.input();
+  std::vector<Frame> kept;
+  while (!ctx.should_stop()) {
+    std::optional<Frame> frame = in.pull();
+    if (!frame || frame->eos()) break;
+    kept.push_back(std::move(*frame));
+    if (count) count(kept.size());
+  }
+  return kept;
+}
 }  // namespace
 
 /// A second reader that never lets go: keeps every frame it receives, and at EOS
@@ -110,13 +125,7 @@ class KeepSink final : public WorkerElement {
 
  protected:
   void run(WorkerContext& ctx) override {
-    InputPad in = ctx.input();
-    std::vector<Frame> kept;
-    while (!ctx.should_stop()) {
-      std::optional<Frame> frame = in.pull();
-      if (!frame || frame->eos()) break;
-      kept.push_back(std::move(*frame));
-    }
+    std::vector<Frame> kept = keep_until_end(ctx);
     std::lock_guard lock(held_.mutex);
     for (Frame& frame : kept) held_.frames.push_back(std::move(frame));
   }
@@ -142,14 +151,7 @@ class HoldSink final : public WorkerElement {
 
  protected:
   void run(WorkerContext& ctx) override {
-    InputPad in = ctx.input();
-    std::vector<Frame> kept;
-    while (!ctx.should_stop()) {
-      std::optional<Frame> frame = in.pull();
-      if (!frame || frame->eos()) break;
-      kept.push_back(std::move(*frame));
-      held.store(kept.size());
-    }
+    const std::vector<Frame> kept = keep_until_end(ctx, [](std::size_t n) { held.store(n); });
     std::this_thread::sleep_for(std::chrono::milliseconds(linger_));
     held.store(0);
   }
