@@ -143,7 +143,9 @@ class GrantedSink final : public EventElement {
 };
 
 /// Paced by wake_at() alone: a frame every `every_us`, counting its polls; fails the run
-/// when frames come late (a wake_at() not honoured waits for the loop's next timed pass).
+/// when frames come late (a wake_at() not honoured waits for the loop's next timed pass,
+/// its 100 ms idle sleep). The bound leaves room for a loaded machine: under ASan, beside
+/// a process-mode test starting its RouDi, frames came a median 6.6 ms late.
 class WakeAtSource final : public EventElement {
  public:
   static ElementInfo describe() {
@@ -161,7 +163,7 @@ class WakeAtSource final : public EventElement {
     polls().fetch_add(1);
     if (produced_ == count_) {
       std::sort(lateness_.begin(), lateness_.end());
-      if (!lateness_.empty() && lateness_[lateness_.size() / 2] > 2'000'000) {
+      if (!lateness_.empty() && lateness_[lateness_.size() / 2] > kMaxMedianLatenessNs) {
         throw Error("the median frame came " + std::to_string(lateness_[lateness_.size() / 2] / 1000) +
                     " us after its wake_at() time");
       }
@@ -190,6 +192,7 @@ class WakeAtSource final : public EventElement {
   }
 
  private:
+  static constexpr std::int64_t kMaxMedianLatenessNs = 50'000'000;
   std::int64_t count_;
   std::int64_t every_ns_;
   std::int64_t produced_ = 0;
