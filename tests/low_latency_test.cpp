@@ -31,7 +31,7 @@ TEST(WakerSpin, ANotifyEndsALongSpinAtOnce) {
     waker.notify();
   });
   const auto start = test::Clock::now();
-  const bool notified = ticket.wait(120s, Waker::Spin{60s, true});  // a spin that ignored the notify would take a minute
+  const bool notified = ticket.wait(120s, Waker::Spin{60s});  // a spin that ignored the notify would take a minute
   notifier.join();
   EXPECT_TRUE(notified);
   EXPECT_LT(test::seconds_since(start), 30.0);
@@ -45,7 +45,7 @@ TEST(WakerSpin, ANotifyDuringTheSleepAfterTheSpinEndsIt) {
     waker.notify();
   });
   const auto start = test::Clock::now();
-  const bool notified = ticket.wait(120s, Waker::Spin{1ms, true});
+  const bool notified = ticket.wait(120s, Waker::Spin{1ms});
   notifier.join();
   EXPECT_TRUE(notified);
   EXPECT_LT(test::seconds_since(start), 60.0);
@@ -55,7 +55,7 @@ TEST(WakerSpin, WithoutANotifyTheWaitEndsAtTheCallersTimeoutNotAfterSpinPlusTime
   Waker waker;
   Waker::Ticket ticket = waker.prepare_wait();
   const auto start = test::Clock::now();
-  EXPECT_FALSE(ticket.wait(400ms, Waker::Spin{200ms, true}));
+  EXPECT_FALSE(ticket.wait(400ms, Waker::Spin{200ms}));
   const double seconds = test::seconds_since(start);
   EXPECT_GE(seconds, 0.39);
   EXPECT_LT(seconds, 30.0);
@@ -65,11 +65,11 @@ TEST(WakerSpin, ASpinLongerThanTheTimeoutEndsAtTheTimeout) {
   Waker waker;
   Waker::Ticket ticket = waker.prepare_wait();
   const auto start = test::Clock::now();
-  EXPECT_FALSE(ticket.wait(50ms, Waker::Spin{60s, true}));
+  EXPECT_FALSE(ticket.wait(50ms, Waker::Spin{60s}));
   EXPECT_LT(test::seconds_since(start), 30.0);
 }
 
-// Two threads hand a turn back and forth, each spinning a moment (1 ns, yielding), the
+// Two threads hand a turn back and forth, each spinning a moment (1 ns), the
 // default spin or not at all before it sleeps in the futex: a lost wake-up shows as a timeout.
 TEST(WakerSpin, PingPongNeverLosesAWakeUp) {
   Waker wakers[2];
@@ -82,7 +82,7 @@ TEST(WakerSpin, PingPongNeverLosesAWakeUp) {
         Waker::Ticket ticket = wakers[me].prepare_wait();
         if (turn.load() == me) break;
         const auto start = test::Clock::now();
-        const Waker::Spin spins[] = {{1ns, true}, Waker::kDefaultSpin, {0ns, false}};
+        const Waker::Spin spins[] = {{1ns}, Waker::kDefaultSpin, {0ns}};
         const bool notified = ticket.wait(20s, spins[i % 3]);
         if (!notified && test::seconds_since(start) > 10.0) ++timeouts;  // not a late wake-up of an earlier turn
       }
@@ -105,7 +105,7 @@ TEST(WakerSpin, ManyWaitersOnOneWakerNeverMissANotify) {
   std::atomic<int> timeouts{0};
   constexpr int kSteps = 20000;
   auto waiter = [&](int me) {
-    const Waker::Spin spins[] = {{0ns, false}, {1ns, true}, Waker::kDefaultSpin};
+    const Waker::Spin spins[] = {{0ns}, {1ns}, Waker::kDefaultSpin};
     for (int seen = 0; seen < kSteps;) {
       Waker::Ticket ticket = waker.prepare_wait();
       const int now = counter.load();

@@ -10,11 +10,9 @@
 
 namespace sgn::detail {
 namespace {
-// Looks between clock reads while spinning, and how long a yielding spin (low-latency
-// mode) spins before every look also yields. A plain spin never yields: on a loaded
-// machine a yield gives the core away for a whole slice.
+// Looks between clock reads while spinning. The spin never yields: on a loaded machine a
+// yield gives the core away for a whole slice.
 constexpr int kLooksPerClockRead = 64;
-constexpr std::int64_t kYieldAfterNs = 20'000;
 
 std::int64_t now_ns() noexcept {
   timespec ts{};
@@ -45,18 +43,13 @@ Waker::Ticket::~Ticket() { waker_.waiting_.fetch_sub(1, std::memory_order_releas
 
 bool Waker::Ticket::spin_for(Spin spin) noexcept {
   auto& epoch = waker_.epoch_;
-  const std::int64_t start = now_ns();
-  const std::int64_t end = start + spin.limit.count();
-  bool yielding = false;  // with spin.yields, after kYieldAfterNs: a sched_yield() per look
+  const std::int64_t end = now_ns() + spin.limit.count();
   for (;;) {
     for (int i = 0; i < kLooksPerClockRead; ++i) {
       if ((epoch.load(std::memory_order_acquire) & ~kAsleep) != seen_) return true;
       Waker::relax();
-      if (yielding) sched_yield();
     }
-    const std::int64_t now = now_ns();
-    if (now >= end) return false;
-    yielding = spin.yields && now - start >= kYieldAfterNs;
+    if (now_ns() >= end) return false;
   }
 }
 
@@ -66,7 +59,7 @@ bool Waker::Ticket::wait(std::chrono::nanoseconds timeout, Spin spin) noexcept {
   if (notified()) return true;
   if (spin.limit.count() > 0) {
     const auto limit = std::min(spin.limit, timeout);
-    if (spin_for({limit, spin.yields})) return true;
+    if (spin_for({limit})) return true;
     if (limit >= timeout) return false;
     timeout -= limit;  // the sleep ends when the caller's timeout would have
   }

@@ -17,14 +17,13 @@ namespace sgn::detail {
 
 class Waker {
  public:
-  /// How a waiter spins before it sleeps: for up to `limit`, and with `yields` a
-  /// sched_yield() per look once it spun 20 us (a peer sharing this core gets to run).
+  /// How a waiter spins before it sleeps: for up to `limit`, pausing the CPU between looks.
+  /// (A step loop spins by passing over its nodes instead, and waits here with none.)
   struct Spin {
     std::chrono::nanoseconds limit{0};
-    bool yields = false;
   };
   /// The spin of a wait that says nothing: ~50 us, covering a producer on the other core.
-  static constexpr Spin kDefaultSpin{std::chrono::microseconds(50), false};
+  static constexpr Spin kDefaultSpin{std::chrono::microseconds(50)};
 
   /// An announced waiter. Destroying it without wait() withdraws the announcement.
   class [[nodiscard]] Ticket {

@@ -246,8 +246,7 @@ OutputPad WorkerContext::output(std::string_view pad) {
 bool WorkerContext::should_stop() const noexcept {
   // In a worker process, commands from main arrive on its control topic: a loop that
   // only polls this must still see them.
-  if (node_.control().poll_commands) node_.control().poll_commands();
-  return node_.control().ending();
+  return node_.control().ending_after_commands();
 }
 
 bool WorkerContext::should_shutdown() const noexcept {

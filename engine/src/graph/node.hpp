@@ -53,6 +53,12 @@ struct RunControl {
   bool ending() const noexcept {
     return stop_requested.load(std::memory_order_relaxed) || failed.load(std::memory_order_relaxed);
   }
+  /// ending(), once a worker process has read main's commands: for waits outside the step
+  /// loop, which reads them otherwise.
+  bool ending_after_commands() const {
+    if (poll_commands) poll_commands();
+    return ending();
+  }
 };
 
 struct InputPort {
@@ -177,8 +183,7 @@ template <class Ready>
 bool Node::wait_until(Ready ready) {
   bool stopped = false;
   auto settled = [&] {
-    if (control_.poll_commands) control_.poll_commands();
-    stopped = control_.ending();
+    stopped = control_.ending_after_commands();
     return stopped || ready();
   };
   while (!waker_->wait_unless(settled, std::chrono::milliseconds(100))) {

@@ -112,7 +112,7 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
       std::vector<IoxOutput::Link> out_links;
       for (std::size_t l : link_indices) out_links.push_back({static_cast<std::uint32_t>(l), waker_of(links[l].consumer)});
       outputs_.push_back(std::make_unique<IoxOutput>(topic, block_, std::move(out_links), queue_maxsize_, mempools_,
-                                                     publishers_, [this] { return control_.ending(); }));
+                                                     publishers_, [this] { return control_.ending_after_commands(); }));
       producer.outputs[pad.second].senders = {outputs_.back().get()};
       producer.outputs[pad.second].allocator = outputs_.back().get();
     }

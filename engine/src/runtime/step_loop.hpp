@@ -67,7 +67,7 @@ class StepLoop {
   /// Idle passes between clock reads while spinning.
   static constexpr int kPassesPerClockRead = 8;
   /// Low-latency mode: a long spin yields the core once per this long (a sched_yield costs
-  /// ~1 us here, and a frame that arrives meanwhile waits for it: 1 in 50 did at 50 us).
+  /// ~1.2 us here, and a frame that arrives meanwhile waits for it).
   static constexpr std::int64_t kYieldEveryNs = 1'000'000;
 
   RunControl& control_;

@@ -165,10 +165,7 @@ class WorkerProcess {
       }
       ports_.outputs.push_back(std::make_unique<IoxOutput>(Topic{instance_, out.getService()}, block_,
                                                            std::move(links), queue, mempools_, spec_.getPublishers(),
-                                                           [this] {
-                                                             poll_commands();
-                                                             return control_.ending();
-                                                           }));
+                                                           [this] { return control_.ending_after_commands(); }));
       const std::string pad = out.getPad();
       node_->outputs.push_back({pad, name + ":" + pad, {ports_.outputs.back().get()}, ports_.outputs.back().get()});
     }
