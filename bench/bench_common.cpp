@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <atomic>
 #include <cmath>
 #include <cstdio>
@@ -190,10 +191,46 @@ void helper_result(const std::string& text) {
   }
 }
 
+namespace {
+// Reports live in a directory of this process's own (mkdtemp, mode 0700): nothing in /tmp
+// under a guessable name, nothing another user could have put there.
+std::string g_report_dir;
+pid_t g_report_dir_owner = 0;
+
+const std::string& report_dir() {
+  if (g_report_dir.empty()) {
+    const char* tmp = std::getenv("TMPDIR");
+    std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/sgn-bench-XXXXXX";
+    if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp " + pattern + ": " + std::strerror(errno));
+    g_report_dir = pattern;
+    g_report_dir_owner = ::getpid();
+    std::atexit(remove_report_dir);  // exits that skip main's end (and those that skip this: see main)
+  }
+  return g_report_dir;
+}
+}  // namespace
+
+void remove_report_dir() noexcept {
+  if (g_report_dir.empty() || ::getpid() != g_report_dir_owner) return;  // a fork's exit leaves it to its parent
+  std::error_code ignored;
+  std::filesystem::remove_all(g_report_dir, ignored);
+  g_report_dir.clear();
+}
+
 Report read_report(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("no report at " + path + ": " + std::strerror(errno));
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) != 0;) {
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    text.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
   Report r;
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("no report at " + path);
+  std::istringstream in(text);
   std::string key;
   while (in >> key) {
     if (key == "first_ns") in >> r.first_ns;
@@ -204,20 +241,31 @@ Report read_report(const std::string& path) {
     else if (key == "p50_us") in >> r.p50_us;
     else if (key == "p99_us") in >> r.p99_us;
   }
-  std::filesystem::remove(path);
   return r;
 }
 
 void write_report(const std::string& path, const Report& r) {
-  std::ofstream out(path);
+  std::ostringstream out;
   out.precision(17);
   out << "first_ns " << r.first_ns << "\nlast_ns " << r.last_ns << "\ncpu_first " << r.cpu_first << "\ncpu_last "
       << r.cpu_last << "\nframes " << r.frames << "\np50_us " << r.p50_us << "\np99_us " << r.p99_us << "\n";
+  const std::string text = out.str();
+  // A fresh file only: a path that exists already (or is a link) is not ours to write.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0) throw std::runtime_error("report " + path + ": " + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
 }
 
 std::string report_path(const std::string& tag) {
   static std::atomic<int> counter{0};
-  return "/tmp/sgn-bench-" + std::to_string(::getpid()) + "-" + tag + "-" + std::to_string(counter++) + ".txt";
+  return report_dir() + "/" + tag + "-" + std::to_string(counter++) + ".txt";
 }
 
 }  // namespace bench

@@ -107,8 +107,11 @@ struct Report {
 };
 Report read_report(const std::string& path);
 void write_report(const std::string& path, const Report& r);
-/// A fresh report path in /tmp.
+/// A fresh report path, in a directory of this process's own (made on first use, removed at exit).
 std::string report_path(const std::string& tag);
+/// Removes that directory (main calls it before returning: the engine's exit handler ends a
+/// process whose iceoryx runtime saw a worker killed with _exit, before earlier handlers run).
+void remove_report_dir() noexcept;
 
 // Helper entry points (run in helper processes).
 int raw_iox_helper(const std::vector<std::string>& args);

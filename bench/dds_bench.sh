@@ -142,7 +142,7 @@ EOF
 # one's median over the rounds (this 2-core guest's rates drift by a third between runs).
 declare -A frames_for=([1024]=1000000 [65536]=100000 [1048576]=6000 [16777216]=400)
 declare -A rounds_sgn rounds_perf rounds_tcp
-sizes="1024 65536 1048576 16777216"
+sizes=${SGN_DDS_BENCH_SIZES:-1024 65536 1048576 16777216}  # any of these four
 rounds=${SGN_DDS_BENCH_ROUNDS:-3}
 for round in $(seq "$rounds"); do
   for size in $sizes; do

@@ -69,5 +69,6 @@ int main(int argc, char** argv) {
   bench::register_forwarding_benchmarks();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  bench::remove_report_dir();
   return 0;
 }
