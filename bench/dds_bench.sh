@@ -158,20 +158,27 @@ for round in $(seq "$rounds"); do
   done
 done
 
-# Latency: 1 KiB frames (256 float samples) at 1 kHz, source timestamp to sink, one way.
-echo "latency: sgn" >&2
-domain=$((domain + 1))
-link="topic=latency domain=$domain"
-inb "$launch" -q --json "$work/lat.json" "dds-source $link config=$work/b.xml ! stats-sink" >/dev/null 2>"$work/lat.err" &
-b=$!
-"$launch" -q "sine-source realtime=true channels=1 samples=256 rate=256000 frames=$((seconds * 1000)) ! dds-sink $link config=$work/a.xml" >/dev/null
-wait $b
-read -r sgn_p50 sgn_p99 < <(python3 - "$work/lat.json" <<'EOF'
+# Latency: 1 KiB frames (256 float samples) at 1 kHz, source timestamp to sink, one way;
+# with the default wait, then with the receiving pipeline in low-latency mode (--spin-us
+# 2000: a loop that spins through the 1 ms between frames is never woken; the sender's loop
+# sleeps until its next frame is due either way).
+sgn_latency() {  # extra sgn-launch options of the receiving pipeline
+  domain=$((domain + 1))
+  local link="topic=latency domain=$domain"
+  inb "$launch" -q "$@" --json "$work/lat.json" "dds-source $link config=$work/b.xml ! stats-sink" >/dev/null 2>"$work/lat.err" &
+  local b=$!
+  "$launch" -q "sine-source realtime=true channels=1 samples=256 rate=256000 frames=$((seconds * 1000)) ! dds-sink $link config=$work/a.xml" >/dev/null
+  wait $b
+  python3 - "$work/lat.json" <<'PY'
 import json, sys
 e = [x for x in json.load(open(sys.argv[1]))["elements"] if x["name"] == "stats-sink0"][0]
 print(f'{e["latency_p50_us"]:.1f} {e["latency_p99_us"]:.1f}')
-EOF
-)
+PY
+}
+echo "latency: sgn" >&2
+read -r sgn_p50 sgn_p99 < <(sgn_latency)
+echo "latency: sgn, low-latency mode" >&2
+read -r spin_p50 spin_p99 < <(sgn_latency --spin-us 2000)
 echo "latency: ddsperf" >&2
 domain=$((domain + 1))
 CYCLONEDDS_URI="$work/tuning.xml,$work/b.xml" inb ddsperf -D $((seconds + 2)) -i $domain pong >/dev/null 2>&1 &
@@ -242,6 +249,7 @@ EOF
   echo "Latency of 1 KiB frames at 1 kHz: sgn one way (source timestamp to sink, same clock) p50 ${sgn_p50} us,"
   echo "p99 ${sgn_p99} us; ddsperf ping/pong round trip p50 ${perf_p50} us, p99 ${perf_p99} us (half of it:"
   echo "p50 $(python3 -c "print(f'{${perf_p50}/2:.1f}')") us, p99 $(python3 -c "print(f'{${perf_p99}/2:.1f}')") us)."
+  echo "With the receiving pipeline in low-latency mode (\`sgn-launch --spin-us 2000\`): p50 ${spin_p50} us, p99 ${spin_p99} us."
   echo
   echo "sgn: \`bytes-source size=S ! dds-sink\` in A, \`dds-source ! null-sink\` in B (each line in its main thread, the default placement),"
   echo "rate from the first to the last frame received. ddsperf: \`pub size S\` / \`sub\`, reliable keep-all,"
