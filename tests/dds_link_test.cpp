@@ -16,41 +16,17 @@
 #include <vector>
 
 #include "sgn_frame.h"
+#include "support/dds_loopback.hpp"
 
 namespace {
 
 namespace dds = sgn::elements::dds;
 
-const std::string kLoopback =
-    "<CycloneDDS><Domain id=\"any\"><General><Interfaces><NetworkInterface name=\"lo\"/></Interfaces>"
-    "<AllowMulticast>false</AllowMulticast></General><Discovery><Peers><Peer address=\"127.0.0.1\"/></Peers>"
-    "<ParticipantIndex>auto</ParticipantIndex></Discovery></Domain></CycloneDDS>";
-
-// Writes `sample` and takes it back serialized, as dds-source sees it.
-std::vector<std::byte> serialized(const dds::Participant& p, const sgn_dds_Frame& sample) {
-  dds_qos_t* qos = dds::link_qos(16, DDS_SECS(1), "");
-  const dds_entity_t reader = dds_create_reader(p.participant(), p.topic(), qos, nullptr);
-  const dds_entity_t writer = dds_create_writer(p.participant(), p.topic(), qos, nullptr);
-  dds_delete_qos(qos);
-  EXPECT_GT(reader, 0);
-  EXPECT_GT(writer, 0);
-  EXPECT_EQ(dds_write(writer, &sample), DDS_RETCODE_OK);
-  ddsi_serdata* data = nullptr;
-  dds_sample_info_t info{};
-  EXPECT_EQ(dds_takecdr(reader, &data, 1, &info, DDS_ANY_STATE), 1);  // delivered locally, at once
-  std::vector<std::byte> bytes;
-  if (data) {
-    bytes.resize(ddsi_serdata_size(data));
-    ddsi_serdata_to_ser(data, 0, bytes.size(), bytes.data());
-    ddsi_serdata_unref(data);
-  }
-  dds_delete(writer);
-  dds_delete(reader);
-  return bytes;
-}
+using sgn::test::kDdsLoopback;
+using sgn::test::serialized_by_cyclone;
 
 TEST(DdsLinkTest, ASampleCycloneSerializedIsReadInPlace) {
-  dds::Participant p("unit", 30, kLoopback, "read_in_place");
+  dds::Participant p("unit", 30, kDdsLoopback, "read_in_place");
   std::vector<std::uint8_t> payload(4096);
   for (std::size_t i = 0; i < payload.size(); ++i) payload[i] = static_cast<std::uint8_t>(i * 7);
   std::string schema = "Samples";
@@ -62,7 +38,7 @@ TEST(DdsLinkTest, ASampleCycloneSerializedIsReadInPlace) {
   sample.schema = schema.data();
   sample.payload._buffer = payload.data();
   sample.payload._length = sample.payload._maximum = static_cast<std::uint32_t>(payload.size());
-  const std::vector<std::byte> bytes = serialized(p, sample);
+  const std::vector<std::byte> bytes = serialized_by_cyclone(p, sample);
   ASSERT_FALSE(bytes.empty());
   const dds::SampleView view = dds::read_sample(bytes.data(), bytes.size());
   EXPECT_EQ(view.sequence, 42u);
@@ -112,8 +88,8 @@ TEST(DdsLinkTest, ALinkCarriesTheDataSchemasByName) {
 }
 
 TEST(DdsLinkTest, ElementsOfOneProcessShareADomainOnlyWithTheSameConfig) {
-  dds::Participant first("a", 31, kLoopback, "shared");
-  dds::Participant second("b", 31, kLoopback, "shared");  // the same domain, shared
+  dds::Participant first("a", 31, kDdsLoopback, "shared");
+  dds::Participant second("b", 31, kDdsLoopback, "shared");  // the same domain, shared
   try {
     dds::Participant third("c", 31, "", "shared");
     FAIL() << "no error";
@@ -123,7 +99,7 @@ TEST(DdsLinkTest, ElementsOfOneProcessShareADomainOnlyWithTheSameConfig) {
         << e.what();
   }
   EXPECT_THROW(dds::Participant("d", 32, "/no/such/file.xml", "t"), sgn::Error);
-  dds::Participant other("e", 33, kLoopback, "t");  // another domain: its own configuration
+  dds::Participant other("e", 33, kDdsLoopback, "t");  // another domain: its own configuration
 }
 
 }  // namespace

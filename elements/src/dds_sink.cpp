@@ -8,8 +8,8 @@
 
 #include "ddslink/dds_link.hpp"
 #include "ddslink/dds_properties.hpp"
+#include "ddslink/frame_sertype.hpp"
 #include "detail/property_error.hpp"
-#include "sgn_frame.h"
 
 namespace sgn::elements {
 namespace {
@@ -84,7 +84,8 @@ Poll DdsSink::poll(PollContext& ctx) {
   if (!link_) {
     dds::keep_large_allocations_in_heap();
     auto link = std::make_unique<Link>();
-    link->participant = std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config, settings_->topic);
+    link->participant =
+        std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config, settings_->topic, true);
     dds_qos_t* qos = dds::link_qos(settings_->queue, seconds(lease_s_).count(),
                                    dds::writer_user_data(settings_->schema, name()));
     link->writer = dds_create_writer(link->participant->participant(), link->participant->topic(), qos, nullptr);
@@ -157,22 +158,22 @@ Poll DdsSink::write_frames(PollContext& ctx) {
   link.empty_polls = 0;
   if (written_ % kWritesPerReaderCheck == 0) check_readers();
   const FrameHeader& h = frame->header();
-  sgn_dds_Frame sample{};
-  sample.frame_sequence = h.sequence;
+  dds::OutgoingSample sample;
+  sample.sequence = h.sequence;
   sample.timestamp_ns = h.timestamp_ns;
   sample.schema_id = settings_->schema.id;
   sample.flags = h.flags & (kFrameEos | kFrameGap);
-  sample.schema = link.schema_name.data();
+  sample.schema = link.schema_name;
   if (!frame->eos() && !frame->gap()) {
     sgn::detail::check_schema(h, settings_->schema, name() + ":in");
     if (h.message_bytes > static_cast<std::uint64_t>(settings_->max_bytes)) {
       throw FrameError(fmt::format("element '{}': frame {} of {} bytes exceeds max-bytes={} of topic '{}'", name(),
                                    h.sequence, h.message_bytes, settings_->max_bytes, settings_->topic));
     }
-    // Cyclone serializes the sample from the frame's memory: its one copy.
-    sample.payload._buffer = reinterpret_cast<std::uint8_t*>(const_cast<std::byte*>(frame->payload()));
-    sample.payload._length = sample.payload._maximum = static_cast<std::uint32_t>(h.message_bytes);
-    sample.payload._release = false;
+    // The sample's one copy of the payload (frame_sertype.cpp): all of a small frame, the
+    // first 64 KiB of a heap frame, which Cyclone then holds for the rest.
+    sample.frame = &*frame;
+    sample.payload_bytes = static_cast<std::uint32_t>(h.message_bytes);
   }
   const dds_return_t rc = dds_write(link.writer, &sample);
   if (rc == DDS_RETCODE_TIMEOUT) {

@@ -1,5 +1,7 @@
 #include "ddslink/dds_link.hpp"
 
+#include "ddslink/frame_sertype.hpp"
+
 #include <fmt/format.h>
 #include <sgn/error.hpp>
 #include <sgn/schemas/bytes.capnp.h>
@@ -156,7 +158,8 @@ void throw_dds(std::string_view element, std::string_view topic, std::string_vie
   throw Error(fmt::format("element '{}': topic '{}': {} failed: {}", element, topic, call, dds_strretcode(rc)));
 }
 
-Participant::Participant(std::string element, int domain, const std::string& config, const std::string& topic)
+Participant::Participant(std::string element, int domain, const std::string& config, const std::string& topic,
+                         bool writer)
     : element_(std::move(element)), topic_name_(topic), domain_(domain) {
   acquire_domain(element_, domain, config);
   participant_ = dds_create_participant(static_cast<dds_domainid_t>(domain), nullptr, nullptr);
@@ -167,7 +170,8 @@ Participant::Participant(std::string element, int domain, const std::string& con
                             "why: an interface that does not exist, a port in use, ...)",
                             element_, domain, dds_strretcode(rc)));
   }
-  topic_ = dds_create_topic(participant_, &sgn_dds_Frame_desc, topic.c_str(), nullptr, nullptr);
+  topic_ = writer ? create_writer_topic(participant_, topic)
+                 : dds_create_topic(participant_, &sgn_dds_Frame_desc, topic.c_str(), nullptr, nullptr);
   if (topic_ < 0) {
     const dds_return_t rc = topic_;
     dds_delete(participant_);

@@ -39,7 +39,10 @@ const SchemaType& data_schema(const ElementArgs& args, const std::string& name);
 /// (starting with '<') or the path of an XML file.
 class Participant {
  public:
-  Participant(std::string element, int domain, const std::string& config, const std::string& topic);
+  /// `writer`: the topic is for a writer of OutgoingSample (frame_sertype.hpp), else for
+  /// readers of sgn_dds::Frame.
+  Participant(std::string element, int domain, const std::string& config, const std::string& topic,
+              bool writer = false);
   ~Participant();
   Participant(const Participant&) = delete;
   Participant& operator=(const Participant&) = delete;

@@ -95,6 +95,10 @@ class Frame {
   std::size_t capacity() const noexcept { return storage_->capacity(); }
   /// No other handle shares this frame.
   bool unique() const noexcept { return storage_ && storage_->ref_count() == 1; }
+  /// Whether this frame may be kept past the element's step by a library that drops it
+  /// later, on a thread of its own, even after the run (heap storage: yes; a shared-memory
+  /// chunk of a subscriber: no, copy it).
+  bool outlives_pipeline() const noexcept { return storage_ && storage_->outlives_pipeline(); }
 
   /// Reads the payload as T in place. Throws TypeMismatchError if it is another type,
   /// or FrameError for an EOS or gap frame (they carry no payload).

@@ -71,6 +71,9 @@ class alignas(64) HeapFramePool::Storage final : public FrameStorage {
   std::size_t capacity() const noexcept override { return capacity_; }
   std::size_t dirty_bytes() const noexcept override { return dirty_; }
   void set_dirty_bytes(std::size_t bytes) noexcept override { dirty_ = bytes; }
+  // The pool's core outlives the pool while a buffer is out; a buffer returned after it
+  // closed frees itself.
+  bool outlives_pipeline() const noexcept override { return true; }
 
   void reuse() noexcept { reset_refs(); }
   Storage* next = nullptr;  // link in Core::returned

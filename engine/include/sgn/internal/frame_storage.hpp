@@ -30,6 +30,9 @@ class FrameStorage {
   /// published to several consumers): then nobody may write it, even with the only
   /// handle of this process.
   virtual bool read_elsewhere() const noexcept { return false; }
+  /// Whether a handle may be dropped on any thread at any later time, after the pipeline's
+  /// run too (heap memory): what a library that holds frames on its own threads needs.
+  virtual bool outlives_pipeline() const noexcept { return false; }
 
   void add_ref() noexcept { refs_.fetch_add(1, std::memory_order_relaxed); }
   /// Handles sharing this storage (a hint when other threads hold handles too).
