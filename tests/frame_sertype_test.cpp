@@ -15,6 +15,7 @@
 #include <fstream>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -51,7 +52,8 @@ sgn::Frame bytes_frame(std::size_t data_bytes) {
   return writer.finish();
 }
 
-dds::OutgoingSample outgoing(const sgn::Frame* frame, std::uint64_t sequence, const std::string& schema) {
+// `schema` must outlive the sample (a literal, or a string the caller keeps).
+dds::OutgoingSample outgoing(const sgn::Frame* frame, std::uint64_t sequence, std::string_view schema) {
   dds::OutgoingSample s;
   s.sequence = sequence;
   s.timestamp_ns = -7 - static_cast<std::int64_t>(sequence);
