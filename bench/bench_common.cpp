@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -180,16 +180,20 @@ std::string Helper::finish() {
   return text;
 }
 
-void helper_result(const std::string& text) {
-  const char* p = text.data();
-  std::size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(4, p, left);
+namespace {
+// Writes all of `text` to `fd` (again after EINTR); stops at an error.
+void write_all(int fd, const std::string& text) {
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return;
-    p += n;
-    left -= static_cast<std::size_t>(n);
+    done += static_cast<std::size_t>(n);
   }
 }
+}  // namespace
+
+void helper_result(const std::string& text) { write_all(4, text); }
 
 namespace {
 // Reports live in a directory of this process's own (mkdtemp, mode 0700): nothing in /tmp
@@ -253,13 +257,7 @@ void write_report(const std::string& path, const Report& r) {
   // A fresh file only: a path that exists already (or is a link) is not ours to write.
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) throw std::runtime_error("report " + path + ": " + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    done += static_cast<std::size_t>(n);
-  }
+  write_all(fd, text);
   ::close(fd);
 }
 

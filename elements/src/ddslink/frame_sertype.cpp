@@ -44,7 +44,6 @@ static_assert(std::endian::native == std::endian::little);
 // One allocation for both: Cyclone frees samples on its own threads (as readers
 // acknowledge them), and a free on a thread other than the malloc's contends for the arena.
 FrameSerdata* allocate(const ddsi_sertype* type, ddsi_serdata_kind kind, std::size_t head_size) {
-  static_assert(sizeof(FrameSerdata) % alignof(std::max_align_t) == 0 || alignof(FrameSerdata) <= 8);
   void* memory = std::malloc(sizeof(FrameSerdata) + head_size);
   if (!memory) return nullptr;
   auto* d = new (memory) FrameSerdata{};
