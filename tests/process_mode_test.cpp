@@ -22,6 +22,7 @@
 #include "roudi/run_record.hpp"
 #include "support/leftovers.hpp"
 #include "support/loop_elements.hpp"
+#include "support/process_helpers.hpp"
 #include "support/run_helpers.hpp"
 #include "support/temp_file.hpp"
 #include "support/wait_until.hpp"
@@ -342,8 +343,9 @@ TEST_P(PlacementTest, FramesAreConservedOnEveryLinkWhenAnElementFails) {
 }
 
 TEST_P(PlacementTest, AnAuthorLoopThatOnlyPollsShouldStopSeesTheStop) {
-  const fs::path started = fs::path(::testing::TempDir()) / ("sgn-polling-" + std::to_string(::getpid()));
-  fs::remove(started);
+  const fs::path dir = test::make_temp_dir("sgn-polling");
+  ASSERT_FALSE(dir.empty());
+  const fs::path started = dir / "started";
   Pipeline p;
   p.add("test-count-source", "src", {{"count", "-1"}})
       .add("test-polling-worker", "w", {{"started", started.string()}}, GetParam())
@@ -356,9 +358,9 @@ TEST_P(PlacementTest, AnAuthorLoopThatOnlyPollsShouldStopSeesTheStop) {
   p.request_stop();
   ASSERT_EQ(run.wait_for(20s), std::future_status::ready) << "the polling loop never saw the stop";
   const RunReport report = run.get();
-  fs::remove(started);
+  fs::remove_all(dir);
   EXPECT_TRUE(report.stopped);
-  EXPECT_GT(report.find("src")->frames_out, 0u) << "stopped before the pipeline ran: a weak test";
+  EXPECT_GT(report.find("w")->frames_out, 0u) << "stopped before the pipeline ran: a weak test";
 }
 
 // A stop while a worker process starts (before it subscribed to main's commands) still

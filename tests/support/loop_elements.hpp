@@ -11,6 +11,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <string>
 
 namespace sgn::test {
@@ -77,7 +78,9 @@ class PollingWorker final : public WorkerElement {
   static ElementInfo describe() {
     return {"test-polling-worker",
             "spins until asked to stop",
-            {property<std::string>("started", "", "a file to create when the loop starts (in any process)")}};
+            {property<std::string>("started", "",
+                                   "a file to create once the first frame has been passed on and the polling "
+                                   "loop starts (in any process)")}};
   }
   explicit PollingWorker(const ElementArgs& args)
       : WorkerElement(args, {{"in", schema_type<schema::Bytes>()}}, {{"out", schema_type<schema::Bytes>()}}),
@@ -86,6 +89,11 @@ class PollingWorker final : public WorkerElement {
  protected:
   void run(WorkerContext& ctx) override {
     if (!started_.empty()) {
+      // The marker says the pipeline ran: one frame came through before the loop that only polls.
+      InputPad in = ctx.input();
+      std::optional<Frame> first;
+      while (!first && !ctx.should_stop()) first = in.try_pull();
+      if (!first || !ctx.output().push(std::move(*first))) return;
       const int fd = ::open(started_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (fd >= 0) ::close(fd);
     }
