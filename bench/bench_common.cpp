@@ -1,6 +1,8 @@
 #include "bench_common.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -40,6 +43,49 @@ double cpu_self() noexcept {
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   return seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
+}
+
+double cache_line_handoff_ns() {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return 0;
+  int cpus[2] = {-1, -1};
+  for (int cpu = 0, found = 0; cpu < CPU_SETSIZE && found < 2; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) cpus[found++] = cpu;
+  }
+  if (cpus[1] < 0) return 0;
+  auto pin = [](int cpu) {
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(cpu, &one);
+    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+  };
+  constexpr std::uint32_t kRoundTrips = 20'000;  // ~10 ms a round at 250 ns a handoff
+  alignas(64) std::atomic<std::uint32_t> line{0};
+  std::vector<double> rounds;
+  // The line counts handoffs across all rounds: odd values from ping, even from echo.
+  std::thread echo([&] {
+    pin(cpus[1]);
+    for (std::uint32_t i = 0; i < 5 * kRoundTrips; ++i) {
+      while (line.load(std::memory_order_acquire) != 2 * i + 1) __builtin_ia32_pause();
+      line.store(2 * i + 2, std::memory_order_release);
+    }
+  });
+  std::thread ping([&] {
+    pin(cpus[0]);
+    for (std::uint32_t round = 0, i = 0; round < 5; ++round) {
+      const std::int64_t start = now_ns();
+      for (std::uint32_t end = i + kRoundTrips; i < end; ++i) {
+        line.store(2 * i + 1, std::memory_order_release);
+        while (line.load(std::memory_order_acquire) != 2 * i + 2) __builtin_ia32_pause();
+      }
+      rounds.push_back(static_cast<double>(now_ns() - start) / (2.0 * kRoundTrips));
+    }
+  });
+  ping.join();
+  echo.join();
+  std::sort(rounds.begin(), rounds.end());
+  return rounds[rounds.size() / 2];
 }
 
 double cpu_of_pid(long pid) noexcept {
@@ -122,6 +168,7 @@ void publish(benchmark::State& state, const Measured& m) {
   state.counters["p50_us"] = m.p50_us;
   state.counters["p99_us"] = m.p99_us;
   state.counters["copies"] = static_cast<double>(m.copies);
+  if (m.handoff_ns > 0) state.counters["handoff_ns"] = m.handoff_ns;
 }
 
 Helper::Helper(const std::vector<std::string>& args, int fd3, const std::string& wrapper) {

@@ -39,6 +39,10 @@ extern std::string g_self;
 std::int64_t now_ns() noexcept;
 /// CPU seconds (user + system) of this process, all threads.
 double cpu_self() noexcept;
+/// One-way cache-line handoff between the first two CPUs this process may run on, in ns
+/// (two pinned threads pass a line back and forth; the median of 5 rounds): what every
+/// cross-thread transfer of a frame pays. 0 with fewer than two CPUs.
+double cache_line_handoff_ns();
 /// CPU seconds of process `pid` so far (from /proc/<pid>/stat), 0 if it is gone.
 double cpu_of_pid(long pid) noexcept;
 /// Reads every byte of [p, p + n) (summed, so the reads are not optimized away).
@@ -67,6 +71,7 @@ struct Measured {
   double p50_us = 0, p99_us = 0;  // latency phase (one frame in flight)
   std::uint64_t copies = 0;  // copies the engine counted (sgn transports)
   double receiver_cpu_pct = 0;  // CPU of the receiving process, % of one core, first to last frame
+  double handoff_ns = 0;  // cache_line_handoff_ns() just before the run (thread mode), 0: not measured
 };
 
 /// Publishes `m` as counters (frames_per_s, GB_per_s, p50_us, p99_us, cpu_us_per_frame)

@@ -161,12 +161,22 @@ def parse(path):
     context = dict(data.get("context", {}))
     context["repetitions"] = repetitions
     # Every repetition of the 1 KiB thread-mode round trip (its spread is a target).
-    context["thread_rt_runs"] = [b.get("frames_per_s") for b in data["benchmarks"]
-                                 if b.get("run_type") != "aggregate" and not b.get("error_occurred")
-                                 and re.match(r"transport/sgn-thread/roundtrip/untouched/1024(/|$)",
-                                              b.get("run_name", b["name"]))]
+    rt_runs = [b for b in data["benchmarks"]
+               if b.get("run_type") != "aggregate" and not b.get("error_occurred")
+               and re.match(r"transport/sgn-thread/roundtrip/untouched/1024(/|$)", b.get("run_name", b["name"]))]
+    context["thread_rt_runs"] = [b.get("frames_per_s") for b in rt_runs]
+    # The cache-line handoff between the two CPUs measured just before each run.
+    context["thread_rt_handoffs"] = [b.get("handoff_ns") for b in rt_runs]
     context["links"] = links
     return context, transport, memcpy, pipeline, idle, startup, errors
+
+
+def handoff_range(handoffs):
+    """", cache-line handoff a-b ns" over the runs that measured it, or nothing."""
+    measured = [h for h in handoffs if h]
+    if not measured:
+        return ""
+    return f"; cache-line handoff {min(measured):.0f}-{max(measured):.0f} ns"
 
 
 def parse_forwarding(path):
@@ -483,7 +493,8 @@ def main():
     runs = [r for r in context.get("thread_rt_runs", []) if r]
     if runs:
         rows.append((f"thread mode, 1 KiB round trip: every one of {len(runs)} runs", "≥ 2 M frames/s each",
-                     f"min {fmt(min(runs))}, max {fmt(max(runs))} (spread {max(runs) / min(runs):.2f}×)",
+                     f"min {fmt(min(runs))}, max {fmt(max(runs))} (spread {max(runs) / min(runs):.2f}×)"
+                     + handoff_range(context.get("thread_rt_handoffs", [])),
                      min(runs) >= 2e6))
     links = context.get("links", {})
 
@@ -548,6 +559,14 @@ def main():
         med = sorted(runs)[len(runs) // 2]
         w("| " + " | ".join(fmt(r) for r in runs) + f" | {fmt(min(runs))} | {fmt(med)} | {fmt(max(runs))} | "
           f"{max(runs) / min(runs):.2f}× |")
+        handoffs = context.get("thread_rt_handoffs", [])
+        if len(handoffs) == len(runs) and all(handoffs):
+            w("| " + " | ".join(f"{h:.0f} ns" for h in handoffs) + " | | | | |")
+            w("")
+            w("Second row: the one-way cache-line handoff between the two CPUs, measured just before each run "
+              "(two pinned threads passing a line back and forth). On this guest the host moves the two vCPUs "
+              "between placements where it is ~30, ~60 or ~230 ns; every frame of this benchmark crosses the cores "
+              "several times, so its rate follows the placement (bench/ANALYSIS.md).")
         w("")
     w("Two Python baselines (`bench/sgn_queue_bench.py`, standard library only): **python-sgn** is SGN's "
       "Parallelize pattern, pickled `Frame` objects through `multiprocessing.Queue`: a round trip as "

@@ -111,7 +111,11 @@ Measured run_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, b
 }
 
 Measured bench_sgn(sgn::Placement placement, bool round_trip, std::int64_t size, bool touch) {
+  // Thread mode's small frames are bound by cross-core transfers, whose cost this guest's
+  // host changes from run to run (bench/ANALYSIS.md): measured with each run.
+  const double handoff = placement == sgn::Placement::Thread ? cache_line_handoff_ns() : 0;
   Measured m = run_sgn(placement, round_trip, size, touch, frames_for(size), 0);
+  m.handoff_ns = handoff;
   // Latency: frames paced well apart, so none waits behind another.
   const double per_frame_us = m.seconds / static_cast<double>(m.frames) * 1e6;
   const auto interval = static_cast<std::int64_t>(std::max(200.0, 4 * per_frame_us));

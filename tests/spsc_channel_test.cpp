@@ -153,6 +153,54 @@ TEST_F(SpscChannelTest, PushWakesConsumerPopWakesProducer) {
   EXPECT_TRUE(producer_waits.wait(0ms));
 }
 
+TEST_F(SpscChannelTest, DeferredWakesWakeAnAnnouncedWaiterAtOnce) {
+  SpscChannel channel(2);
+  Waker consumer, producer;
+  channel.set_wakers(&consumer, &producer);
+  channel.defer_consumer_wakes();
+  channel.defer_producer_wakes();
+  {
+    Waker::Ticket consumer_waits = consumer.prepare_wait();
+    Frame f = frame(0);
+    ASSERT_TRUE(channel.try_push(f));
+    EXPECT_TRUE(consumer_waits.wait(0ms)) << "a consumer already waiting must not wait for the flush";
+  }
+  Waker::Ticket producer_waits = producer.prepare_wait();
+  Frame out;
+  ASSERT_TRUE(channel.try_pop(out));
+  EXPECT_TRUE(producer_waits.wait(0ms)) << "a producer already waiting must not wait for the flush";
+}
+
+TEST_F(SpscChannelTest, DeferredWakesOfABusyPeerComeWithTheFlush) {
+  SpscChannel channel(4);
+  Waker consumer, producer;
+  channel.set_wakers(&consumer, &producer);
+  channel.defer_consumer_wakes();
+  channel.defer_producer_wakes();
+  for (std::uint64_t i = 0; i < 3; ++i) {
+    Frame f = frame(i);
+    ASSERT_TRUE(channel.try_push(f));
+  }
+  {
+    // The consumer announces itself after the pushes (it was busy): only the flush wakes it.
+    Waker::Ticket consumer_waits = consumer.prepare_wait();
+    channel.flush_consumer_wake();
+    EXPECT_TRUE(consumer_waits.wait(0ms));
+  }
+  {
+    Waker::Ticket consumer_waits = consumer.prepare_wait();
+    channel.flush_consumer_wake();  // nothing pushed since the last flush
+    EXPECT_FALSE(consumer_waits.wait(0ms));
+  }
+  Frame out;
+  ASSERT_TRUE(channel.try_pop(out));
+  ASSERT_TRUE(channel.try_pop(out));
+  Waker::Ticket producer_waits = producer.prepare_wait();
+  EXPECT_FALSE(producer_waits.wait(0ms)) << "the pops before the announcement woke nobody";
+  channel.flush_producer_wake();
+  EXPECT_TRUE(producer_waits.wait(0ms));
+}
+
 TEST_F(SpscChannelTest, ReleasesFramesItStillHolds) {
   {
     SpscChannel channel(8);
@@ -168,12 +216,20 @@ TEST_F(SpscChannelTest, ReleasesFramesItStillHolds) {
 }
 
 // A producer and a consumer thread that sleep on their wakers whenever they cannot
-// move. A lost wake-up would show as a wait that ran into its timeout.
-TEST_F(SpscChannelTest, WakeupsAcrossThreadsLoseNothing) {
+// move. A lost wake-up would show as a wait that ran into its timeout. With deferred
+// wakes each side flushes before it waits, as the step loop does after a burst.
+class WakeupsAcrossThreads : public SpscChannelTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(WakeupsAcrossThreads, LoseNothing) {
   constexpr std::uint64_t kFrames = 50000;
+  const bool deferred = GetParam();
   SpscChannel channel(4);
   Waker consumer_waker, producer_waker;
   channel.set_wakers(&consumer_waker, &producer_waker);
+  if (deferred) {
+    channel.defer_consumer_wakes();
+    channel.defer_producer_wakes();
+  }
   std::vector<Frame> frames;
   frames.reserve(kFrames);
   for (std::uint64_t i = 0; i < kFrames; ++i) frames.push_back(frame(i));
@@ -183,6 +239,7 @@ TEST_F(SpscChannelTest, WakeupsAcrossThreadsLoseNothing) {
     for (auto& f : frames) {
       while (true) {
         if (channel.try_push(f)) break;
+        channel.flush_consumer_wake();
         Waker::Ticket ticket = producer_waker.prepare_wait();
         if (channel.try_push(f)) break;
         if (!ticket.wait(5s)) ++producer_timeouts;
@@ -195,8 +252,14 @@ TEST_F(SpscChannelTest, WakeupsAcrossThreadsLoseNothing) {
   bool in_order = true;
   const auto deadline = std::chrono::steady_clock::now() + 60s;
   while (std::chrono::steady_clock::now() < deadline) {
-    Waker::Ticket ticket = consumer_waker.prepare_wait();
     Frame out;
+    if (channel.try_pop(out)) {
+      in_order = in_order && out.header().sequence == expected;
+      ++expected;
+      continue;
+    }
+    channel.flush_producer_wake();
+    Waker::Ticket ticket = consumer_waker.prepare_wait();
     if (channel.try_pop(out)) {
       in_order = in_order && out.header().sequence == expected;
       ++expected;
@@ -215,6 +278,9 @@ TEST_F(SpscChannelTest, WakeupsAcrossThreadsLoseNothing) {
   EXPECT_EQ(consumer_timeouts, 0);
   EXPECT_EQ(producer_timeouts.load(), 0);
 }
+
+INSTANTIATE_TEST_SUITE_P(Wakes, WakeupsAcrossThreads, ::testing::Values(false, true),
+                         [](const auto& param) { return param.param ? "deferred" : "immediate"; });
 
 TEST(Waker, NotifyAfterTheAnnouncementIsNotLost) {
   Waker waker;

@@ -65,7 +65,7 @@ class Context {
 };
 
 /// Base of all elements.
-class Element {
+class alignas(64) Element {
  public:
   virtual ~Element();
   Element(const Element&) = delete;

@@ -15,7 +15,7 @@
 
 namespace sgn::detail {
 
-class Waker {
+class alignas(64) Waker {
  public:
   /// How a waiter spins before it sleeps: for up to `limit`, pausing the CPU between looks.
   /// (A step loop spins by passing over its nodes instead, and waits here with none.)
@@ -69,6 +69,12 @@ class Waker {
   }
 
   void notify() noexcept;
+
+  /// Whether a waiter has announced itself, as this core last saw it: no fence, so a
+  /// waiter announcing at this moment may be missed. A hint for a producer that defers
+  /// its notify() (SpscChannel): a waiter seen here is woken now, any other by the
+  /// deferred notify(), which cannot miss one.
+  bool may_have_waiters() const noexcept { return waiting_.load(std::memory_order_relaxed) != 0; }
 
   /// The CPU the last notify() that found a waiter ran on (-1: none yet).
   int last_notifier_cpu() const noexcept { return notifier_cpu_.load(std::memory_order_relaxed); }

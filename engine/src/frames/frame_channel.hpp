@@ -24,6 +24,12 @@ class FrameSender {
   virtual void close() noexcept {}
   /// Payload copies this sender made (0 for every zero-copy path).
   virtual std::uint64_t copies() const noexcept { return 0; }
+  /// From now on, pushes leave waking the consumer to flush_consumer_wake(): a loop that
+  /// pushes a burst of frames wakes (and fences) once, not once a frame. Where it is not
+  /// implemented every push wakes, as before.
+  virtual void defer_consumer_wakes() noexcept {}
+  /// Wakes the consumer if a deferred push has not yet done so.
+  virtual void flush_consumer_wake() noexcept {}
 };
 
 /// The consumer's end of a link.
@@ -36,6 +42,9 @@ class FrameReceiver {
   virtual std::size_t size() const noexcept = 0;
   /// The producer closed its end (FrameSender::close); pops still drain the queue.
   virtual bool closed() const noexcept { return false; }
+  /// As FrameSender's: pops leave waking a producer that waits for room to flush_producer_wake().
+  virtual void defer_producer_wakes() noexcept {}
+  virtual void flush_producer_wake() noexcept {}
 };
 
 /// Thrown inside a worker when a stop request interrupts a wait (not an error).

@@ -23,6 +23,17 @@ Node::Node(std::unique_ptr<Element> element, Placement placement, RunControl& co
 void Node::start() {
   element_->log().debug("starting ({}, pid {})", to_string(placement_), ::getpid());
   element_->start();
+  // An element that owns its loop (WorkerElement) pushes and pulls without coming back
+  // to the step loop, so nothing would flush its deferred wakes: it wakes at once.
+  if (dynamic_cast<const WorkerElement*>(element_.get()) == nullptr) {
+    defers_wakes_ = true;
+    for (OutputPort& out : outputs) {
+      for (FrameSender* sender : out.senders) sender->defer_consumer_wakes();
+    }
+    for (InputPort& in : inputs) {
+      if (in.receiver) in.receiver->defer_producer_wakes();
+    }
+  }
 }
 
 void Node::finish() noexcept {
@@ -187,6 +198,7 @@ bool Node::publish_eos(bool wait) {
 }
 
 void Node::close_outputs() noexcept {
+  flush_wakes();
   for (auto& out : outputs) {
     for (FrameSender* sender : out.senders) sender->close();
   }

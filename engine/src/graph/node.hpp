@@ -143,6 +143,19 @@ class Node {
   /// Sends EOS on every output that has not had it, waiting for room if `wait`.
   bool publish_eos(bool wait);
   void close_outputs() noexcept;
+  /// Wakes the peers that frames pushed or popped since the last call owe a wake-up.
+  /// The loop that steps a node calls it after each visit (a burst of steps): an element
+  /// that returns to the loop after every step wakes its peers once a burst, not once a
+  /// frame (Node::start turns that on for every element that does not own its loop).
+  void flush_wakes() noexcept {
+    if (!defers_wakes_) return;
+    for (OutputPort& out : outputs) {
+      for (FrameSender* sender : out.senders) sender->flush_consumer_wake();
+    }
+    for (InputPort& in : inputs) {
+      if (in.receiver) in.receiver->flush_producer_wake();
+    }
+  }
   /// Waits on this node's waker until `ready()` or a stop; false on stop.
   template <class Ready>
   bool wait_until(Ready ready);
@@ -169,6 +182,7 @@ class Node {
   std::string current_pad_;
   std::uint64_t current_sequence_ = 0;
   bool finished_called_ = false;
+  bool defers_wakes_ = false;
   long pid_ = 0;
   std::int64_t wake_at_ns_ = 0;
 
@@ -181,6 +195,7 @@ class Node {
 
 template <class Ready>
 bool Node::wait_until(Ready ready) {
+  flush_wakes();  // a peer this node owes a wake-up may be what it is about to wait for
   bool stopped = false;
   auto settled = [&] {
     stopped = control_.ending_after_commands();

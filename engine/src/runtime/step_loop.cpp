@@ -37,6 +37,10 @@ StepLoop::Pass StepLoop::pass() {
   Pass result;
   for (Node* node : nodes_) {
     if (node->finished()) continue;
+    struct FlushAfterVisit {
+      Node* node;
+      ~FlushAfterVisit() { node->flush_wakes(); }
+    } flush{node};
     for (int k = 0; k < kStepsPerVisit; ++k) {
       StepResult step;
       try {

@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
 
 #include "sgn/error.hpp"
@@ -48,7 +49,12 @@ bool SpscChannel::try_push(Frame& frame) {
   if (max_bytes_ != 0) pushed_bytes_ += frame.capacity();
   slots_[tail & mask_] = FrameAccess::release(frame);
   tail_.store(tail + 1, std::memory_order_release);
-  if (consumer_) consumer_->notify();
+  if (!consumer_) return true;
+  if (defer_consumer_wake_ && !consumer_->may_have_waiters()) {
+    consumer_wake_owed_ = true;  // a busy consumer: one notify at the end of the burst
+  } else {
+    consumer_->notify();
+  }
   return true;
 }
 
@@ -57,6 +63,16 @@ bool SpscChannel::try_pop(Frame& out) {
   if (head == cached_tail_) {
     cached_tail_ = tail_.load(std::memory_order_acquire);
     if (head == cached_tail_) return false;
+    // The frames that just became visible were written on the producer's core: ask for
+    // their storage's first two lines (header, payload pointer) now, so that the misses
+    // overlap instead of coming one frame at a time.
+    const std::size_t end = std::min(cached_tail_, head + kPrefetchFrames);
+    for (std::size_t i = std::max(head, prefetched_); i < end; ++i) {
+      const auto* storage = reinterpret_cast<const char*>(slots_[i & mask_]);
+      __builtin_prefetch(storage);
+      __builtin_prefetch(storage + kLine);
+    }
+    prefetched_ = std::max(prefetched_, end);
   }
   FrameStorage* storage = slots_[head & mask_];
   if (max_bytes_ != 0) {
@@ -65,7 +81,12 @@ bool SpscChannel::try_pop(Frame& out) {
   }
   out = FrameAccess::adopt(storage);
   head_.store(head + 1, std::memory_order_release);
-  if (producer_) producer_->notify();
+  if (!producer_) return true;
+  if (defer_producer_wake_ && !producer_->may_have_waiters()) {
+    producer_wake_owed_ = true;
+  } else {
+    producer_->notify();
+  }
   return true;
 }
 

@@ -25,6 +25,20 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
   bool try_pop(Frame& out) override;
   std::size_t size() const noexcept override;
   void close() noexcept override;
+  void defer_consumer_wakes() noexcept override { defer_consumer_wake_ = true; }
+  void flush_consumer_wake() noexcept override {
+    if (consumer_wake_owed_) {
+      consumer_wake_owed_ = false;
+      if (consumer_) consumer_->notify();
+    }
+  }
+  void defer_producer_wakes() noexcept override { defer_producer_wake_ = true; }
+  void flush_producer_wake() noexcept override {
+    if (producer_wake_owed_) {
+      producer_wake_owed_ = false;
+      if (producer_) producer_->notify();
+    }
+  }
   bool closed() const noexcept override { return closed_.load(std::memory_order_acquire); }
   /// Who to wake: the consumer when a frame arrives, the producer when room appears.
   void set_wakers(Waker* consumer, Waker* producer) noexcept {
@@ -39,6 +53,8 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
 
  private:
   static constexpr std::size_t kLine = 64;
+  /// Frames whose storage a pop asks the caches for ahead of use.
+  static constexpr std::size_t kPrefetchFrames = 8;
   /// The producer's test for room, from its view of head_ and popped_bytes_.
   bool room(std::size_t tail, std::size_t head, std::size_t popped_bytes) const noexcept {
     if (tail - head >= capacity_) return false;
@@ -57,10 +73,15 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
   alignas(kLine) std::atomic<std::size_t> head_{0};  // next to pop (consumer writes)
   std::atomic<std::size_t> popped_bytes_{0};         // consumer writes, before head_
   std::size_t cached_tail_ = 0;                      // consumer's view of tail_
+  std::size_t prefetched_ = 0;                       // consumer's: slots below this were prefetched
+  bool defer_producer_wake_ = false;                 // consumer's (defer_producer_wakes)
+  bool producer_wake_owed_ = false;                  // consumer's: a deferred pop since the last flush
   alignas(kLine) std::atomic<std::size_t> tail_{0};  // next to push (producer writes)
   std::size_t cached_head_ = 0;                      // producer's view of head_
   std::size_t cached_popped_bytes_ = 0;              // producer's view of popped_bytes_
   std::size_t pushed_bytes_ = 0;                     // producer's
+  bool defer_consumer_wake_ = false;                 // producer's (defer_consumer_wakes)
+  bool consumer_wake_owed_ = false;                  // producer's: a deferred push since the last flush
   alignas(kLine) std::atomic<bool> closed_{false};
 };
 
