@@ -3,8 +3,12 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cstddef>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 #include <vector>
 
@@ -56,27 +60,46 @@ struct HeapFramePool::Core {
   }
 };
 
-// Cache-line aligned: a buffer's header and count, written by one thread, never share
-// a line with another buffer's in use on another thread.
+// Two cache lines, laid out for a frame that crosses threads. The first holds all a
+// consumer touches (count, header, payload pointer), and, while the buffer waits to be
+// loaned again, the link of the return stack in place of the dead header; the second is
+// written once, when the buffer is made. So a frame's round through another thread moves
+// one line of it between the cores, not two.
 class alignas(64) HeapFramePool::Storage final : public FrameStorage {
  public:
   Storage(Core& core, std::size_t capacity)
-      : capacity_(capacity), data_(allocate_zeroed(capacity)), core_(core) {
+      : data_(allocate_zeroed(capacity)), capacity_(capacity), core_(core) {
     if (!data_) throw std::bad_alloc();
     core_.refs.fetch_add(1, std::memory_order_relaxed);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+    static_assert(offsetof(Storage, data_) + sizeof data_ <= 64, "what a consumer reads fits the first line");
+#pragma GCC diagnostic pop
   }
 
   FrameHeader& header() noexcept override { return header_; }
   std::byte* payload() noexcept override { return data_; }
   std::size_t capacity() const noexcept override { return capacity_; }
-  std::size_t dirty_bytes() const noexcept override { return dirty_; }
-  void set_dirty_bytes(std::size_t bytes) noexcept override { dirty_ = bytes; }
+  std::size_t dirty_bytes() const noexcept override {
+    return dirty_words_ == kAllDirty ? capacity_ : std::size_t{dirty_words_} * 8;
+  }
+  void set_dirty_bytes(std::size_t bytes) noexcept override {
+    const std::size_t words = (std::min(bytes, capacity_) + 7) / 8;
+    dirty_words_ = words >= kAllDirty ? kAllDirty : static_cast<std::uint32_t>(words);
+  }
   // The pool's core outlives the pool while a buffer is out; a buffer returned after it
   // closed frees itself.
   bool outlives_pipeline() const noexcept override { return true; }
 
   void reuse() noexcept { reset_refs(); }
-  Storage* next = nullptr;  // link in Core::returned
+  // The link in Core::returned, kept where the header was: a buffer waiting there has
+  // no frame, and the loan that takes it writes a new header.
+  Storage* next() const noexcept {
+    Storage* link;
+    std::memcpy(&link, &header_, sizeof link);
+    return link;
+  }
+  void set_next(Storage* link) noexcept { std::memcpy(static_cast<void*>(&header_), &link, sizeof link); }
 
   static void destroy(Storage* storage) noexcept {
     Core& core = storage->core_;
@@ -85,6 +108,7 @@ class alignas(64) HeapFramePool::Storage final : public FrameStorage {
   }
 
  private:
+  static constexpr std::uint32_t kAllDirty = UINT32_MAX;  // past 32 GiB of words: the whole buffer
   ~Storage() override { release_buffer(data_, capacity_); }
 
   void recycle() noexcept override {
@@ -92,14 +116,16 @@ class alignas(64) HeapFramePool::Storage final : public FrameStorage {
     Storage* head = core_.returned.load(std::memory_order_relaxed);
     do {
       if (head == Core::closed()) return destroy(this);  // the pool is gone
-      next = head;
+      set_next(head);
     } while (!core_.returned.compare_exchange_weak(head, this, std::memory_order_release, std::memory_order_relaxed));
   }
 
+  // First line (after the base's vtable pointer and count, whose padding holds dirty_words_).
+  std::uint32_t dirty_words_ = 0;  // payload words that may be non-zero
   FrameHeader header_{};
-  std::size_t capacity_;
-  std::size_t dirty_ = 0;
   std::byte* data_;
+  // Second line: set once.
+  std::size_t capacity_;
   Core& core_;
 };
 
@@ -113,7 +139,7 @@ HeapFramePool::~HeapFramePool() {
   // Buffers still loaned find the stack closed and free themselves.
   Storage* returned = core_->returned.exchange(Core::closed(), std::memory_order_acquire);
   while (returned) {
-    Storage* next = returned->next;
+    Storage* next = returned->next();
     Storage::destroy(returned);
     returned = next;
   }
@@ -140,7 +166,7 @@ FrameWriter HeapFramePool::loan(std::size_t message_bytes, const std::string& wh
       // Take back everything returned since the last time, oldest last.
       Storage* returned = core.returned.exchange(nullptr, std::memory_order_acquire);
       while (returned) {
-        Storage* next = returned->next;
+        Storage* next = returned->next();
         core.idle.push_back(returned);
         returned = next;
       }
@@ -161,7 +187,7 @@ FrameWriter HeapFramePool::loan(std::size_t message_bytes, const std::string& wh
 
 std::size_t HeapFramePool::pooled() const {
   std::size_t count = core_->idle.size();
-  for (Storage* s = core_->returned.load(std::memory_order_acquire); s; s = s->next) ++count;
+  for (Storage* s = core_->returned.load(std::memory_order_acquire); s; s = s->next()) ++count;
   return count;
 }
 
