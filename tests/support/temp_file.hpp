@@ -5,24 +5,24 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
 #include <system_error>
 
+#include "support/process_helpers.hpp"
+
 namespace sgn::test {
 
 class TempFile {
  public:
   explicit TempFile(const std::string& stem) {
-    std::string pattern = ::testing::TempDir() + "sgn-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      ADD_FAILURE() << "mkdtemp(" << pattern << ") failed";
+    dir_ = make_temp_dir("sgn-test");
+    if (dir_.empty()) {
+      ADD_FAILURE() << "no temporary directory for " << stem << " under " << ::testing::TempDir();
       return;
     }
-    dir_ = pattern;
     path_ = (dir_ / stem).string();
   }
   TempFile(const TempFile&) = delete;

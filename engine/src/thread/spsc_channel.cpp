@@ -49,12 +49,7 @@ bool SpscChannel::try_push(Frame& frame) {
   if (max_bytes_ != 0) pushed_bytes_ += frame.capacity();
   slots_[tail & mask_] = FrameAccess::release(frame);
   tail_.store(tail + 1, std::memory_order_release);
-  if (!consumer_) return true;
-  if (defer_consumer_wake_ && !consumer_->may_have_waiters()) {
-    consumer_wake_owed_ = true;  // a busy consumer: one notify at the end of the burst
-  } else {
-    consumer_->notify();
-  }
+  wake(consumer_, defer_consumer_wake_, consumer_wake_owed_);  // a busy consumer: once a burst
   return true;
 }
 
@@ -81,12 +76,7 @@ bool SpscChannel::try_pop(Frame& out) {
   }
   out = FrameAccess::adopt(storage);
   head_.store(head + 1, std::memory_order_release);
-  if (!producer_) return true;
-  if (defer_producer_wake_ && !producer_->may_have_waiters()) {
-    producer_wake_owed_ = true;
-  } else {
-    producer_->notify();
-  }
+  wake(producer_, defer_producer_wake_, producer_wake_owed_);
   return true;
 }
 

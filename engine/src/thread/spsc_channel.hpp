@@ -26,19 +26,9 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
   std::size_t size() const noexcept override;
   void close() noexcept override;
   void defer_consumer_wakes() noexcept override { defer_consumer_wake_ = true; }
-  void flush_consumer_wake() noexcept override {
-    if (consumer_wake_owed_) {
-      consumer_wake_owed_ = false;
-      if (consumer_) consumer_->notify();
-    }
-  }
+  void flush_consumer_wake() noexcept override { pay(consumer_, consumer_wake_owed_); }
   void defer_producer_wakes() noexcept override { defer_producer_wake_ = true; }
-  void flush_producer_wake() noexcept override {
-    if (producer_wake_owed_) {
-      producer_wake_owed_ = false;
-      if (producer_) producer_->notify();
-    }
-  }
+  void flush_producer_wake() noexcept override { pay(producer_, producer_wake_owed_); }
   bool closed() const noexcept override { return closed_.load(std::memory_order_acquire); }
   /// Who to wake: the consumer when a frame arrives, the producer when room appears.
   void set_wakers(Waker* consumer, Waker* producer) noexcept {
@@ -55,6 +45,21 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
   static constexpr std::size_t kLine = 64;
   /// Frames whose storage a pop asks the caches for ahead of use.
   static constexpr std::size_t kPrefetchFrames = 8;
+  /// Wakes `waker` now, or, when wakes are deferred and nobody is seen waiting, owes it.
+  static void wake(Waker* waker, bool deferred, bool& owed) noexcept {
+    if (!waker) return;
+    if (deferred && !waker->may_have_waiters()) {
+      owed = true;
+    } else {
+      waker->notify();
+    }
+  }
+  /// Pays a wake that `owed` records.
+  static void pay(Waker* waker, bool& owed) noexcept {
+    if (!owed) return;
+    owed = false;
+    if (waker) waker->notify();
+  }
   /// The producer's test for room, from its view of head_ and popped_bytes_.
   bool room(std::size_t tail, std::size_t head, std::size_t popped_bytes) const noexcept {
     if (tail - head >= capacity_) return false;
