@@ -57,6 +57,18 @@ TEST(DdsLinkTest, ASampleCycloneSerializedIsReadInPlace) {
   std::vector<std::byte> big_endian = bytes;
   big_endian[1] = std::byte{0};  // CDR_BE
   EXPECT_THROW(dds::read_sample(big_endian.data(), big_endian.size()), std::runtime_error);
+
+  // Only its first bytes at hand (a sample held in fragments): the fields are read, the
+  // payload is located; fewer bytes than the fields is refused.
+  const std::size_t fields = bytes.size() - payload.size();
+  const dds::SampleView head = dds::read_sample(bytes.data(), bytes.size(), fields);
+  EXPECT_EQ(head.sequence, 42u);
+  EXPECT_EQ(head.schema, "Samples");
+  EXPECT_EQ(head.payload_bytes, payload.size());
+  EXPECT_EQ(head.payload_offset, fields);
+  EXPECT_EQ(head.payload, nullptr);
+  EXPECT_THROW(dds::read_sample(bytes.data(), bytes.size(), fields - 5), std::runtime_error);
+  EXPECT_THROW(dds::read_sample(bytes.data(), bytes.size() - 8, fields), std::runtime_error);
 }
 
 TEST(DdsLinkTest, TheWritersUserDataSaysWhoItIsAndWhatItCarries) {

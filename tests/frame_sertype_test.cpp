@@ -1,9 +1,11 @@
 // dds-sink's own serialization (elements/src/ddslink/frame_sertype.hpp): the bytes
 // Cyclone's serializer makes of the IDL type, and a reader of that type gets every field
-// and payload byte, of frames it copies and of frames it refers to. Runs under
+// and payload byte, of frames it copies and of frames it refers to; and so does
+// dds-source's reader (received_sertype.hpp), which keeps a large sample's fragments. Runs under
 // support/private_net.sh (a network namespace with only a loopback).
 
 #include "ddslink/frame_sertype.hpp"
+#include "ddslink/received_sertype.hpp"
 
 #include <gtest/gtest.h>
 #include <sgn/frame.hpp>
@@ -101,12 +103,19 @@ const std::vector<std::size_t> kDataBytes = {1024, 300 * 1024, 0};
 constexpr int kDomain = 41;
 constexpr const char* kTopic = "refers";
 
-// The reader of the IDL type, in a process of its own (a reader in the writer's process
-// would get samples delivered locally, not over the network): takes the three samples
-// (bounded wait) and checks every field and payload byte. Exit code 0: all there.
+// The reader, in a process of its own (a reader in the writer's process would get samples
+// delivered locally, not over the network), of the IDL type (SGN_FRAME_SERTYPE_READ_AS=idl)
+// or of dds-source's type (=received): takes the three samples (bounded wait) and checks
+// every field and payload byte. dds-source's samples are kept until the writer has gone (the
+// receive buffers they hold must outlive Cyclone's use of them) and must come as pieces when
+// large: the 300 KiB one in the fragments it crossed in, the others copied whole.
+// Exit code 0: all there.
 TEST(FrameSertypeHelper, ReadsTheFramesOfTheTestBelow) {
-  if (!std::getenv("SGN_FRAME_SERTYPE_READER")) GTEST_SKIP() << "only run as the helper of another test";
-  dds::Participant receiving("source", kDomain, kDdsLoopback, kTopic);
+  const char* dir = std::getenv("SGN_FRAME_SERTYPE_READER");
+  if (!dir) GTEST_SKIP() << "only run as the helper of another test";
+  const bool received = std::string_view(std::getenv("SGN_FRAME_SERTYPE_READ_AS")) == "received";
+  dds::Participant receiving("source", kDomain, kDdsLoopback, kTopic,
+                             received ? dds::TopicType::Reading : dds::TopicType::Idl);
   dds_qos_t* qos = dds::link_qos(16, DDS_SECS(5), "");
   const dds_entity_t reader = dds_create_reader(receiving.participant(), receiving.topic(), qos, nullptr);
   dds_delete_qos(qos);
@@ -114,11 +123,11 @@ TEST(FrameSertypeHelper, ReadsTheFramesOfTheTestBelow) {
   // The writer writes once this reader has matched it too: a reader that has not yet
   // heard of a writer starts from that writer's next sample.
   ASSERT_TRUE(wait_until([&] { return subscribed(reader) == 1; }, 20s)) << "the reader did not match the writer";
-  { std::ofstream(std::string(std::getenv("SGN_FRAME_SERTYPE_READER")) + "/matched") << "1"; }
-  // Taken as dds-source takes them: serialized, read in place.
-  std::vector<std::vector<std::byte>> got;
+  { std::ofstream(std::string(dir) + "/matched") << "1"; }
+  // Taken as dds-source takes them: serialized.
+  std::vector<ddsi_serdata*> taken;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-  while (got.size() < kDataBytes.size() && std::chrono::steady_clock::now() < deadline) {
+  while (taken.size() < kDataBytes.size() && std::chrono::steady_clock::now() < deadline) {
     ddsi_serdata* data = nullptr;
     dds_sample_info_t info{};
     const dds_return_t rc = dds_takecdr(reader, &data, 1, &info, DDS_ANY_STATE);
@@ -128,45 +137,72 @@ TEST(FrameSertypeHelper, ReadsTheFramesOfTheTestBelow) {
       continue;
     }
     if (info.valid_data) {
-      got.emplace_back(ddsi_serdata_size(data));
-      ddsi_serdata_to_ser(data, 0, got.back().size(), got.back().data());
-    }
-    ddsi_serdata_unref(data);
-  }
-  ASSERT_EQ(got.size(), kDataBytes.size());
-  for (std::size_t i = 0; i < kDataBytes.size(); ++i) {
-    const dds::SampleView sample = dds::read_sample(got[i].data(), got[i].size());
-    const sgn::Frame expected = bytes_frame(kDataBytes[i]);
-    const dds::OutgoingSample s = outgoing(kDataBytes[i] ? &expected : nullptr, i + 1, "Bytes");
-    EXPECT_EQ(sample.sequence, s.sequence);
-    EXPECT_EQ(sample.timestamp_ns, s.timestamp_ns);
-    EXPECT_EQ(sample.schema_id, s.schema_id);
-    EXPECT_EQ(sample.flags, s.flags);
-    EXPECT_EQ(sample.schema, "Bytes");
-    ASSERT_EQ(sample.payload_bytes, s.payload_bytes) << "frame " << s.sequence;
-    if (s.frame) {
-      EXPECT_EQ(std::memcmp(sample.payload, s.frame->payload(), s.payload_bytes), 0) << "frame " << s.sequence;
+      taken.push_back(data);
+    } else {
+      ddsi_serdata_unref(data);
     }
   }
+  const auto check = [&] {
+    ASSERT_EQ(taken.size(), kDataBytes.size());
+    for (std::size_t i = 0; i < kDataBytes.size(); ++i) {
+      std::vector<std::byte> got(ddsi_serdata_size(taken[i]));
+      ddsi_serdata_to_ser(taken[i], 0, got.size(), got.data());
+      if (received) {
+        const dds::ReceivedBytes bytes(taken[i]);
+        ASSERT_EQ(bytes.size(), got.size());
+        if (kDataBytes[i] >= dds::kHeldFromBytes) {
+          EXPECT_GT(bytes.pieces(), 1u) << "frame " << i + 1 << " was reassembled, not held";
+        } else {
+          EXPECT_EQ(bytes.pieces(), 1u) << "frame " << i + 1;
+        }
+        std::vector<std::byte> copied(bytes.size());
+        bytes.copy(0, copied.size(), copied.data());
+        EXPECT_EQ(copied, got) << "frame " << i + 1;
+        // A range across the pieces, as dds-source copies a payload.
+        if (got.size() > 1000) {
+          std::vector<std::byte> middle(got.size() - 1000);
+          bytes.copy(500, middle.size(), middle.data());
+          EXPECT_EQ(std::memcmp(middle.data(), got.data() + 500, middle.size()), 0) << "frame " << i + 1;
+        }
+      }
+      const dds::SampleView sample = dds::read_sample(got.data(), got.size());
+      const sgn::Frame expected = bytes_frame(kDataBytes[i]);
+      const dds::OutgoingSample s = outgoing(kDataBytes[i] ? &expected : nullptr, i + 1, "Bytes");
+      EXPECT_EQ(sample.sequence, s.sequence);
+      EXPECT_EQ(sample.timestamp_ns, s.timestamp_ns);
+      EXPECT_EQ(sample.schema_id, s.schema_id);
+      EXPECT_EQ(sample.flags, s.flags);
+      EXPECT_EQ(sample.schema, "Bytes");
+      ASSERT_EQ(sample.payload_bytes, s.payload_bytes) << "frame " << s.sequence;
+      if (s.frame) {
+        EXPECT_EQ(std::memcmp(sample.payload, s.frame->payload(), s.payload_bytes), 0) << "frame " << s.sequence;
+      }
+    }
+  };
+  if (!received) check();
   // Stays until the writer has gone (bounded): its acknowledgements go out meanwhile.
   EXPECT_TRUE(wait_until([&] { return subscribed(reader) == 0; }, 20s)) << "the writer did not go";
+  if (received) check();
+  for (ddsi_serdata* data : taken) ddsi_serdata_unref(data);
 }
 
-TEST(FrameSertypeTest, AReaderOfTheIdlTypeElsewhereGetsFramesItCopiesAndFramesItRefersTo) {
+// Writes the frames of kDataBytes to a reader in a child process that reads them as
+// `read_as` (the helper above).
+void write_to_a_reader_elsewhere(const std::string& read_as) {
   const std::filesystem::path dir = sgn::test::make_temp_dir("sgn-frame-sertype-test");
   sgn::test::ChildRunner runner(dir);
   const sgn::test::Child child =
       runner.start({"/proc/self/exe", "--gtest_filter=FrameSertypeHelper.ReadsTheFramesOfTheTestBelow"},
-                   {.env = {"SGN_FRAME_SERTYPE_READER=" + dir.string()}});
+                   {.env = {"SGN_FRAME_SERTYPE_READER=" + dir.string(), "SGN_FRAME_SERTYPE_READ_AS=" + read_as}});
   // The writer's side; the reader is waited for (bounded) and its directory removed however it ends.
   [&] {
-    dds::Participant sending("sink", kDomain, kDdsLoopback, kTopic, true);
+    dds::Participant sending("sink", kDomain, kDdsLoopback, kTopic, dds::TopicType::Writing);
     dds_qos_t* qos = dds::link_qos(16, DDS_SECS(5), "");
     const dds_entity_t writer = dds_create_writer(sending.participant(), sending.topic(), qos, nullptr);
     dds_delete_qos(qos);
     ASSERT_GT(writer, 0);
     ASSERT_TRUE(wait_until([&] { return published(writer) == 1; }, 20s))
-        << "the writer of our type and the reader of the IDL type did not match";
+        << "the writer of our type and the reader (" << read_as << ") did not match";
     ASSERT_TRUE(wait_until([&] { return std::filesystem::exists(dir / "matched"); }, 20s))
         << "the reader did not match the writer";
     std::vector<sgn::Frame> frames;
@@ -187,6 +223,14 @@ TEST(FrameSertypeTest, AReaderOfTheIdlTypeElsewhereGetsFramesItCopiesAndFramesIt
   const sgn::test::Result reader = runner.finish(child, std::chrono::seconds(30));
   EXPECT_EQ(reader.exit_code, 0) << reader.out << reader.err;
   std::filesystem::remove_all(dir);
+}
+
+TEST(FrameSertypeTest, AReaderOfTheIdlTypeElsewhereGetsFramesItCopiesAndFramesItRefersTo) {
+  write_to_a_reader_elsewhere("idl");
+}
+
+TEST(FrameSertypeTest, DdsSourcesReaderElsewhereHoldsTheFragmentsOfLargeFramesAndCopiesSmallOnes) {
+  write_to_a_reader_elsewhere("received");
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <span>
 #include <thread>
 
 #include "frames/heap_frame_pool.hpp"
@@ -343,6 +344,41 @@ TEST(Frame, OnlyMessagesBuiltInPlaceSkipBoundsChecks) {
   corrupt.copy_message(reinterpret_cast<const std::byte*>(bad), sizeof bad, schema_type<schema::Bytes>().id);
   const Frame broken = corrupt.finish();
   EXPECT_ANY_THROW(broken.read<schema::Bytes>()->getData());
+}
+
+TEST(Frame, AMessageFilledInPiecesIsSealedAsACopy) {
+  auto pool = HeapFramePool::create(4);
+  FrameWriter built = pool->loan(256, "src:out");
+  auto data = built.init<schema::Bytes>().initData(100);
+  for (unsigned i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 3);
+  const Frame frame = built.finish();
+  const std::size_t bytes = frame.header().message_bytes;
+
+  // As a network's fragments arrive: the payload filled in three pieces.
+  FrameWriter filled = pool->loan(256, "net:out");
+  const std::span<std::byte> payload = filled.message_to_fill(bytes, frame.header().schema_id);
+  ASSERT_EQ(payload.size(), bytes);
+  std::memcpy(payload.data(), frame.payload(), 16);
+  std::memcpy(payload.data() + 16, frame.payload() + 16, 40);
+  std::memcpy(payload.data() + 56, frame.payload() + 56, bytes - 56);
+  const Frame copy = filled.finish();
+  EXPECT_EQ(copy.header().message_bytes, bytes);
+  EXPECT_FALSE(copy.header().flags & kFrameBuiltInPlace);  // checked when read, as any copy
+  const auto view = copy.read<schema::Bytes>();
+  ASSERT_EQ(view->getData().size(), 100u);
+  for (unsigned i = 0; i < 100; ++i) EXPECT_EQ(view->getData()[i], static_cast<std::uint8_t>(i * 3));
+
+  // Not whole words, larger than the frame, or a second message: refused, naming the pad.
+  FrameWriter odd = pool->loan(256, "net:out");
+  EXPECT_THROW(odd.message_to_fill(12, 0), FrameError);
+  EXPECT_THROW(odd.message_to_fill(odd.capacity() + 8, 0), FrameError);
+  odd.message_to_fill(8, 0);
+  try {
+    odd.message_to_fill(8, 0);
+    ADD_FAILURE() << "a second message was accepted";
+  } catch (const FrameError& e) {
+    EXPECT_NE(std::string(e.what()).find("net:out"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Frame, SchemaNames) {

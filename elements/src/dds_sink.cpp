@@ -85,7 +85,8 @@ Poll DdsSink::poll(PollContext& ctx) {
     dds::keep_large_allocations_in_heap();
     auto link = std::make_unique<Link>();
     link->participant =
-        std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config, settings_->topic, true);
+        std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config, settings_->topic,
+                                          dds::TopicType::Writing);
     dds_qos_t* qos = dds::link_qos(settings_->queue, seconds(lease_s_).count(),
                                    dds::writer_user_data(settings_->schema, name()));
     link->writer = dds_create_writer(link->participant->participant(), link->participant->topic(), qos, nullptr);

@@ -10,10 +10,12 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "ddslink/dds_link.hpp"
 #include "ddslink/dds_properties.hpp"
+#include "ddslink/received_sertype.hpp"
 #include "detail/property_error.hpp"
 
 namespace sgn::elements {
@@ -205,6 +207,7 @@ DdsSource::~DdsSource() { finish(); }
 
 void DdsSource::finish() {
   if (!link_) return;
+  link_->taken.release();      // they hold Cyclone's receive buffers: before its domain may go
   link_->participant.reset();  // its reader and listener first: they point into link_
   link_.reset();
 }
@@ -212,7 +215,8 @@ void DdsSource::finish() {
 void DdsSource::open(PollContext& ctx) {
   dds::keep_large_allocations_in_heap();
   auto link = std::make_unique<Link>(ctx.wakeup());
-  link->participant = std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config, settings_->topic);
+  link->participant = std::make_unique<dds::Participant>(name(), settings_->domain, settings_->config,
+                                                        settings_->topic, dds::TopicType::Reading);
   dds_listener_t* listener = dds_create_listener(link.get());
   dds_lset_data_available(listener, Link::on_data_available);
   dds_lset_liveliness_changed(listener, Link::on_liveliness_changed);
@@ -231,17 +235,19 @@ void DdsSource::deliver(PollContext& ctx, std::size_t i) {
   const dds_sample_info_t& info = link.taken.info[i];
   if (!info.valid_data) return;
   WriterState& writer = link.writer_of(info.publication_handle, name(), settings_->topic, settings_->schema, ctx.log());
-  ddsi_serdata* data = link.taken.data[i];
-  ddsrt_iovec_t ref{};
-  ddsi_serdata* held = ddsi_serdata_to_ser_ref(data, 0, ddsi_serdata_size(data), &ref);
-  struct Unref {
-    ddsi_serdata* d;
-    ddsrt_iovec_t* r;
-    ~Unref() { ddsi_serdata_to_ser_unref(d, r); }
-  } unref{held, &ref};
+  // The sample's fields lie in its first fragment (at least 1 KiB); its payload may lie
+  // in many, held as Cyclone received them.
+  const dds::ReceivedBytes bytes(link.taken.data[i]);
+  std::array<std::byte, 1024> head_copy;
+  std::span<const std::byte> head = bytes.first_piece();
+  if (head.size() < std::min(bytes.size(), head_copy.size())) {
+    const std::size_t n = std::min(bytes.size(), head_copy.size());
+    bytes.copy(0, n, head_copy.data());
+    head = std::span<const std::byte>(head_copy.data(), n);
+  }
   dds::SampleView sample;
   try {
-    sample = dds::read_sample(static_cast<const std::byte*>(ref.iov_base), ref.iov_len);
+    sample = dds::read_sample(head.data(), bytes.size(), head.size());
   } catch (const std::exception& e) {
     throw FrameError(fmt::format("element '{}': topic '{}': {}: {}", name(), settings_->topic, writer.info.describe(), e.what()));
   }
@@ -273,8 +279,10 @@ void DdsSource::deliver(PollContext& ctx, std::size_t i) {
                                    settings_->max_bytes));
     }
     frame = ctx.loan(sample.payload_bytes);
-    // The one copy: from Cyclone's received sample into the frame's storage.
-    frame.copy_message(sample.payload, sample.payload_bytes, sample.schema_id);
+    // The one copy: from Cyclone's receive buffers (or a small sample's copy) into the
+    // frame's storage.
+    bytes.copy(sample.payload_offset, sample.payload_bytes,
+               frame.message_to_fill(sample.payload_bytes, sample.schema_id).data());
     ctx.count_copies(1);
   }
   frame.header().sequence = sample.sequence;

@@ -1,6 +1,7 @@
 #include "ddslink/dds_link.hpp"
 
 #include "ddslink/frame_sertype.hpp"
+#include "ddslink/received_sertype.hpp"
 
 #include <fmt/format.h>
 #include <sgn/error.hpp>
@@ -118,9 +119,10 @@ std::string hostname() {
 // Little-endian reads at an offset of the serialized data (after its 4-byte header).
 struct CdrReader {
   const std::byte* data;
-  std::size_t size;
+  std::size_t size;  // readable from data
   std::size_t pos = 0;
   std::size_t max_align;
+  std::size_t total;  // the sample's bytes, header included (for errors)
 
   void align(std::size_t n) {
     n = std::min(n, max_align);
@@ -128,7 +130,7 @@ struct CdrReader {
   }
   void need(std::size_t n, const char* what) const {
     if (pos > size || size - pos < n) {
-      throw std::runtime_error(fmt::format("a serialized frame of {} bytes ends inside its {}", size + 4, what));
+      throw std::runtime_error(fmt::format("a serialized frame of {} bytes ends inside its {}", total, what));
     }
   }
   template <class T>
@@ -159,7 +161,7 @@ void throw_dds(std::string_view element, std::string_view topic, std::string_vie
 }
 
 Participant::Participant(std::string element, int domain, const std::string& config, const std::string& topic,
-                         bool writer)
+                         TopicType type)
     : element_(std::move(element)), topic_name_(topic), domain_(domain) {
   acquire_domain(element_, domain, config);
   participant_ = dds_create_participant(static_cast<dds_domainid_t>(domain), nullptr, nullptr);
@@ -170,8 +172,11 @@ Participant::Participant(std::string element, int domain, const std::string& con
                             "why: an interface that does not exist, a port in use, ...)",
                             element_, domain, dds_strretcode(rc)));
   }
-  topic_ = writer ? create_writer_topic(participant_, topic)
-                 : dds_create_topic(participant_, &sgn_dds_Frame_desc, topic.c_str(), nullptr, nullptr);
+  switch (type) {
+    case TopicType::Idl: topic_ = dds_create_topic(participant_, &sgn_dds_Frame_desc, topic.c_str(), nullptr, nullptr); break;
+    case TopicType::Writing: topic_ = create_writer_topic(participant_, topic); break;
+    case TopicType::Reading: topic_ = create_reader_topic(participant_, topic); break;
+  }
   if (topic_ < 0) {
     const dds_return_t rc = topic_;
     dds_delete(participant_);
@@ -244,8 +249,9 @@ std::string guid_hex(const dds_guid_t& guid) {
   return hex;
 }
 
-SampleView read_sample(const std::byte* data, std::size_t size) {
-  if (size < 4) throw std::runtime_error(fmt::format("a serialized frame of {} bytes has no CDR header", size));
+SampleView read_sample(const std::byte* data, std::size_t size, std::size_t available) {
+  available = std::min(available, size);
+  if (available < 4) throw std::runtime_error(fmt::format("a serialized frame of {} bytes has no CDR header", size));
   const auto kind = static_cast<unsigned>(std::to_integer<unsigned>(data[0]) << 8 | std::to_integer<unsigned>(data[1]));
   std::size_t max_align = 0;
   if (kind == 0x0001) max_align = 8;       // CDR_LE (XCDR1)
@@ -255,7 +261,8 @@ SampleView read_sample(const std::byte* data, std::size_t size) {
                                          "(XCDR1 0x0001, XCDR2 0x0007) is read",
                                          kind));
   }
-  CdrReader in{data + 4, size - 4, 0, max_align};
+  // The fields must lie in the first `available` bytes; the payload within `size`.
+  CdrReader in{data + 4, available - 4, 0, max_align, size};
   SampleView view;
   view.sequence = in.get<std::uint64_t>("sequence");
   view.timestamp_ns = in.get<std::int64_t>("timestamp");
@@ -269,8 +276,10 @@ SampleView read_sample(const std::byte* data, std::size_t size) {
   view.schema = std::string_view(reinterpret_cast<const char*>(data + 4 + in.pos), name_bytes - 1);
   in.pos += name_bytes;
   view.payload_bytes = in.get<std::uint32_t>("payload length");
+  in.size = size - 4;
   in.need(view.payload_bytes, "payload");
-  view.payload = data + 4 + in.pos;
+  view.payload_offset = 4 + in.pos;
+  if (view.payload_offset + view.payload_bytes <= available) view.payload = data + view.payload_offset;
   return view;
 }
 

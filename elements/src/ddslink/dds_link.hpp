@@ -37,12 +37,17 @@ const SchemaType& data_schema(const ElementArgs& args, const std::string& name);
 /// the same domain share it (refcounted), and must give the same `config`.
 /// `config` is "" ($CYCLONEDDS_URI, or Cyclone's defaults), an XML snippet
 /// (starting with '<') or the path of an XML file.
+/// The sertype of a Participant's topic.
+enum class TopicType {
+  Idl,      ///< Cyclone's serializer of sgn_dds::Frame (sgn_frame.idl): samples of that C struct
+  Writing,  ///< dds-sink's: a writer of OutgoingSample (frame_sertype.hpp)
+  Reading,  ///< dds-source's: a reader of samples that keep their fragments (received_sertype.hpp)
+};
+
 class Participant {
  public:
-  /// `writer`: the topic is for a writer of OutgoingSample (frame_sertype.hpp), else for
-  /// readers of sgn_dds::Frame.
   Participant(std::string element, int domain, const std::string& config, const std::string& topic,
-              bool writer = false);
+              TopicType type = TopicType::Idl);
   ~Participant();
   Participant(const Participant&) = delete;
   Participant& operator=(const Participant&) = delete;
@@ -97,11 +102,13 @@ struct SampleView {
   std::uint64_t schema_id = 0;
   std::uint32_t flags = 0;
   std::string_view schema;
-  const std::byte* payload = nullptr;
+  std::size_t payload_offset = 0;   ///< from the start of the sample
   std::size_t payload_bytes = 0;
+  const std::byte* payload = nullptr;  ///< when it lies in the bytes read
 };
-/// Reads a serialized sample (CDR with its 4-byte encapsulation header, little-endian
-/// XCDR1 or XCDR2); throws std::runtime_error saying what is malformed.
-SampleView read_sample(const std::byte* data, std::size_t size);
+/// Reads a serialized sample of `size` bytes (CDR with its 4-byte encapsulation header,
+/// little-endian XCDR1 or XCDR2) of which the first `available` are at `data` (at least
+/// all but the payload); throws std::runtime_error saying what is malformed.
+SampleView read_sample(const std::byte* data, std::size_t size, std::size_t available = SIZE_MAX);
 
 }  // namespace sgn::elements::dds

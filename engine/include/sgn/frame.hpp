@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -160,6 +161,9 @@ class FrameWriter {
   /// Instead of building a message, copies a finished one: its single segment of `bytes`
   /// (whole words) and the schema id of its root. finish() seals it. For stored frames.
   void copy_message(const std::byte* segment, std::size_t bytes, std::uint64_t schema_id);
+  /// copy_message() for a finished message that arrives in pieces (a network's fragments):
+  /// the first `bytes` of the payload (whole words), which the caller fills before finish().
+  std::span<std::byte> message_to_fill(std::size_t bytes, std::uint64_t schema_id);
 
   /// Seals the header (size, flags) and hands the frame over for publishing.
   Frame finish(std::uint32_t flags = 0);

@@ -150,16 +150,21 @@ std::size_t FrameWriter::dirtied_by(std::size_t used) const noexcept {
 }
 
 void FrameWriter::copy_message(const std::byte* segment, std::size_t bytes, std::uint64_t schema_id) {
+  const std::span<std::byte> payload = message_to_fill(bytes, schema_id);
+  if (bytes) std::memcpy(payload.data(), segment, bytes);
+}
+
+std::span<std::byte> FrameWriter::message_to_fill(std::size_t bytes, std::uint64_t schema_id) {
   if (builder_ || copied_bytes_) {
-    throw FrameError(fmt::format("{}: copy_message() into a frame that already holds a message", what_));
+    throw FrameError(fmt::format("{}: a message copied into a frame that already holds one", what_));
   }
   if (bytes % sizeof(capnp::word) != 0 || bytes > storage_->capacity()) {
     throw FrameError(fmt::format("{}: a segment of {} bytes is not whole words or does not fit a frame of {} bytes",
                                  what_, bytes, storage_->capacity()));
   }
-  if (bytes) std::memcpy(storage_->payload(), segment, bytes);
   copied_bytes_ = bytes;
   header().schema_id = schema_id;
+  return {storage_->payload(), bytes};
 }
 
 Frame FrameWriter::finish(std::uint32_t flags) {
