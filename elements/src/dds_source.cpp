@@ -235,8 +235,9 @@ void DdsSource::deliver(PollContext& ctx, std::size_t i) {
   const dds_sample_info_t& info = link.taken.info[i];
   if (!info.valid_data) return;
   WriterState& writer = link.writer_of(info.publication_handle, name(), settings_->topic, settings_->schema, ctx.log());
-  // The sample's fields lie in its first fragment (at least 1 KiB); its payload may lie
-  // in many, held as Cyclone received them.
+  // The sample's fields are read where they lie, in its first fragment (copied out first
+  // if a configuration made fragments smaller than 1 KiB); its payload may lie in many
+  // fragments, held as Cyclone received them.
   const dds::ReceivedBytes bytes(link.taken.data[i]);
   std::array<std::byte, 1024> head_copy;
   std::span<const std::byte> head = bytes.first_piece();

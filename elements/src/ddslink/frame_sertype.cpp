@@ -1,4 +1,5 @@
 #include "ddslink/frame_sertype.hpp"
+#include "ddslink/sample_memory.hpp"
 
 #include <dds/ddsi/ddsi_serdata.h>
 #include <dds/ddsi/ddsi_sertype.h>
@@ -41,10 +42,10 @@ static_assert(std::endian::native == std::endian::little);
 
 // -- the serdata's operations ----------------------------------------------------------
 
-// One allocation for both: Cyclone frees samples on its own threads (as readers
-// acknowledge them), and a free on a thread other than the malloc's contends for the arena.
+// One allocation for both, recycled by sample_memory: Cyclone frees samples on its own
+// threads (as readers acknowledge them).
 FrameSerdata* allocate(const ddsi_sertype* type, ddsi_serdata_kind kind, std::size_t head_size) {
-  void* memory = std::malloc(sizeof(FrameSerdata) + head_size);
+  void* memory = sample_memory::allocate(sizeof(FrameSerdata) + head_size);
   if (!memory) return nullptr;
   auto* d = new (memory) FrameSerdata{};
   d->head = static_cast<std::byte*>(memory) + sizeof(FrameSerdata);
@@ -57,7 +58,7 @@ FrameSerdata* allocate(const ddsi_sertype* type, ddsi_serdata_kind kind, std::si
 void serdata_free(ddsi_serdata* dcmn) {
   FrameSerdata* d = of(dcmn);
   delete d->held;  // the frame's last handle may go here, on one of Cyclone's threads
-  std::free(d);
+  sample_memory::release(d);
 }
 
 ddsi_serdata* from_sample(const ddsi_sertype* type, ddsi_serdata_kind kind, const void* sample_ptr) {

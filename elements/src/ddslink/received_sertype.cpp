@@ -1,4 +1,5 @@
 #include "ddslink/received_sertype.hpp"
+#include "ddslink/sample_memory.hpp"
 
 #include <dds/ddsi/ddsi_serdata.h>
 #include <dds/ddsi/ddsi_sertype.h>
@@ -42,10 +43,10 @@ ReceivedSerdata* of(const ddsi_serdata* d) {
   return reinterpret_cast<ReceivedSerdata*>(const_cast<ddsi_serdata*>(d));
 }
 
-// One allocation for the sample, its pieces and `copied` bytes after them (Cyclone frees
-// samples on its own threads; one free is one arena lock).
+// One allocation for the sample, its pieces and `copied` bytes after them, recycled by
+// sample_memory: the thread that takes a sample frees it, not Cyclone's that made it.
 ReceivedSerdata* allocate(const ddsi_sertype* type, ddsi_serdata_kind kind, std::size_t count, std::size_t copied) {
-  void* memory = std::malloc(sizeof(ReceivedSerdata) + count * sizeof(Piece) + copied);
+  void* memory = sample_memory::allocate(sizeof(ReceivedSerdata) + count * sizeof(Piece) + copied);
   if (!memory) return nullptr;
   auto* d = new (memory) ReceivedSerdata{};
   ddsi_serdata_init(&d->c, type, kind);
@@ -93,7 +94,7 @@ void copy_range(const ReceivedSerdata& d, std::size_t off, std::size_t sz, std::
 void serdata_free(ddsi_serdata* dcmn) {
   ReceivedSerdata* d = of(dcmn);
   if (d->held) nn_fragchain_unref(d->held);  // any thread may free a receive buffer
-  std::free(d);
+  sample_memory::release(d);
 }
 
 // Walks the fragments of a sample of `size` bytes as Cyclone hands them to from_ser: in
