@@ -1,4 +1,5 @@
 #include "ddslink/frame_sertype.hpp"
+#include "ddslink/frame_type.hpp"
 #include "ddslink/sample_memory.hpp"
 
 #include <dds/ddsi/ddsi_serdata.h>
@@ -14,8 +15,6 @@
 
 namespace sgn::elements::dds {
 namespace {
-
-constexpr const char* kTypeName = "sgn_dds::Frame";  // sgn_frame.idl's, as idlc names it
 
 // One serialized sample: `head` (the CDR header, the fields and the first payload bytes,
 // copied) followed by `tail` (the rest of the payload, in the held frame), `size` in all.
@@ -151,24 +150,10 @@ void to_ser_unref(ddsi_serdata* dcmn, const ddsrt_iovec_t* ref) {
 
 uint32_t get_size(const ddsi_serdata* d) { return of(d)->size; }
 
-bool eqkey(const ddsi_serdata*, const ddsi_serdata*) { return true; }  // keyless: one instance
-
-void get_keyhash(const ddsi_serdata*, ddsi_keyhash* buf, bool) { std::memset(buf->value, 0, sizeof buf->value); }
+ddsi_serdata* key_only(const ddsi_sertype* type) { return from_sample(type, SDK_KEY, nullptr); }
 
 // The instance map keeps an untyped key of the one instance: the header alone.
-ddsi_serdata* to_untyped(const ddsi_serdata* dcmn) {
-  ddsi_serdata* key = from_sample(dcmn->type, SDK_KEY, nullptr);
-  if (!key) return nullptr;
-  key->type = nullptr;
-  key->hash = dcmn->hash;
-  key->timestamp.v = INT64_MIN;
-  return key;
-}
-
-bool untyped_to_sample(const ddsi_sertype*, const ddsi_serdata*, void*, void**, void*) { return true; }
-
-// Writer-side only: samples are never turned back into OutgoingSample.
-bool to_sample(const ddsi_serdata*, void*, void**, void*) { return false; }
+ddsi_serdata* to_untyped(const ddsi_serdata* dcmn) { return frame_type::untyped_key(dcmn, key_only); }
 
 size_t print(const ddsi_sertype*, const ddsi_serdata* dcmn, char* buf, size_t size) {
   const int n = std::snprintf(buf, size, "sgn frame %llu, %u bytes",
@@ -191,7 +176,7 @@ ddsi_serdata* from_ser_iov(const ddsi_sertype* type, ddsi_serdata_kind kind, dds
 }
 
 const ddsi_serdata_ops kSerdataOps = {
-    .eqkey = eqkey,
+    .eqkey = frame_type::eqkey,
     .get_size = get_size,
     .from_ser = nullptr,  // no reader has this type
     .from_ser_iov = from_ser_iov,
@@ -200,74 +185,33 @@ const ddsi_serdata_ops kSerdataOps = {
     .to_ser = to_ser,
     .to_ser_ref = to_ser_ref,
     .to_ser_unref = to_ser_unref,
-    .to_sample = to_sample,
+    .to_sample = frame_type::to_sample,  // writer-side only: no sample is made of one
     .to_untyped = to_untyped,
-    .untyped_to_sample = untyped_to_sample,
+    .untyped_to_sample = frame_type::untyped_to_sample,
     .free = serdata_free,
     .print = print,
-    .get_keyhash = get_keyhash,
+    .get_keyhash = frame_type::get_keyhash,
 #ifdef DDS_HAS_SHM
     .get_sample_size = nullptr,
     .from_iox_buffer = nullptr,
 #endif
 };
 
-// -- the sertype's operations ----------------------------------------------------------
-
-void sertype_free(ddsi_sertype* type) {
-  ddsi_sertype_fini(type);
-  delete type;
-}
-void zero_samples(const ddsi_sertype*, void*, size_t) {}
-void realloc_samples(void** ptrs, const ddsi_sertype*, void*, size_t, size_t count) {
-  for (size_t i = 0; i < count; ++i) ptrs[i] = nullptr;
-}
-void free_samples(const ddsi_sertype*, void**, size_t, dds_free_op_t) {}
-bool equal(const ddsi_sertype*, const ddsi_sertype*) { return true; }  // same ops and name: the same type
-uint32_t hash(const ddsi_sertype*) { return 0; }
-
-const ddsi_sertype_ops kSertypeOps = {
-    .version = ddsi_sertype_v0,
-    .arg = nullptr,
-    .free = sertype_free,
-    .zero_samples = zero_samples,
-    .realloc_samples = realloc_samples,
-    .free_samples = free_samples,
-    .equal = equal,
-    .hash = hash,
-    .type_id = nullptr,
-    .type_map = nullptr,
-    .type_info = nullptr,
-    .derive_sertype = nullptr,
-    .get_serialized_size = nullptr,
-    .serialize_into = nullptr,
-};
-
-ddsi_sertype* new_sertype() {
-  auto* type = new ddsi_sertype{};
-  ddsi_sertype_init(type, kTypeName, &kSertypeOps, &kSerdataOps, true);
-  type->allowed_data_representation = DDS_DATA_REPRESENTATION_FLAG_XCDR1;
-  return type;
-}
-
 }  // namespace
 
 dds_entity_t create_writer_topic(dds_entity_t participant, const std::string& name) {
-  ddsi_sertype* type = new_sertype();
-  const dds_entity_t topic = dds_create_topic_sertype(participant, name.c_str(), &type, nullptr, nullptr, nullptr);
-  if (topic < 0) ddsi_sertype_unref(type);
-  return topic;
+  return frame_type::create_topic(participant, name, &kSerdataOps, DDS_DATA_REPRESENTATION_FLAG_XCDR1);
 }
 
 std::vector<std::byte> serialized_bytes(const OutgoingSample& sample) {
-  ddsi_sertype* type = new_sertype();
+  ddsi_sertype* type = frame_type::new_sertype(&kSerdataOps, DDS_DATA_REPRESENTATION_FLAG_XCDR1);
   std::vector<std::byte> bytes;
   if (ddsi_serdata* d = from_sample(type, SDK_DATA, &sample)) {
     bytes.resize(ddsi_serdata_size(d));
     to_ser(d, 0, bytes.size(), bytes.data());
     ddsi_serdata_unref(d);
   }
-  sertype_free(type);
+  ddsi_sertype_unref(type);
   return bytes;
 }
 

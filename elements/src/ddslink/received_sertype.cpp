@@ -1,4 +1,5 @@
 #include "ddslink/received_sertype.hpp"
+#include "ddslink/frame_type.hpp"
 #include "ddslink/sample_memory.hpp"
 
 #include <dds/ddsi/ddsi_serdata.h>
@@ -17,8 +18,6 @@
 
 namespace sgn::elements::dds {
 namespace {
-
-constexpr const char* kTypeName = "sgn_dds::Frame";  // sgn_frame.idl's, as idlc names it
 
 // Bytes [offset, offset + size) of the serialized sample, at `data`.
 struct Piece {
@@ -192,24 +191,12 @@ void to_ser_unref(ddsi_serdata* dcmn, const ddsrt_iovec_t* ref) {
 
 uint32_t get_size(const ddsi_serdata* d) { return static_cast<uint32_t>(of(d)->size); }
 
-bool eqkey(const ddsi_serdata*, const ddsi_serdata*) { return true; }  // keyless: one instance
-
-void get_keyhash(const ddsi_serdata*, ddsi_keyhash* buf, bool) { std::memset(buf->value, 0, sizeof buf->value); }
+ddsi_serdata* key_of(const ddsi_sertype* type) { return key_only(type, SDK_KEY); }
 
 // The instance map keeps an untyped key of the one instance: the header alone.
-ddsi_serdata* to_untyped(const ddsi_serdata* dcmn) {
-  ddsi_serdata* key = key_only(dcmn->type, SDK_KEY);
-  if (!key) return nullptr;
-  key->type = nullptr;
-  key->hash = dcmn->hash;
-  key->timestamp.v = INT64_MIN;
-  return key;
-}
+ddsi_serdata* to_untyped(const ddsi_serdata* dcmn) { return frame_type::untyped_key(dcmn, key_of); }
 
-bool untyped_to_sample(const ddsi_sertype*, const ddsi_serdata*, void*, void**, void*) { return true; }
-
-// Reader-side only, taken serialized (dds_takecdr): there is no deserialized sample type.
-bool to_sample(const ddsi_serdata*, void*, void**, void*) { return false; }
+// Reader-side only, taken serialized (dds_takecdr): nothing makes a sample of this type.
 ddsi_serdata* from_sample(const ddsi_sertype*, ddsi_serdata_kind, const void*) { return nullptr; }
 
 size_t print(const ddsi_sertype*, const ddsi_serdata* dcmn, char* buf, size_t size) {
@@ -218,7 +205,7 @@ size_t print(const ddsi_sertype*, const ddsi_serdata* dcmn, char* buf, size_t si
 }
 
 const ddsi_serdata_ops kSerdataOps = {
-    .eqkey = eqkey,
+    .eqkey = frame_type::eqkey,
     .get_size = get_size,
     .from_ser = from_ser,
     .from_ser_iov = from_ser_iov,
@@ -227,58 +214,23 @@ const ddsi_serdata_ops kSerdataOps = {
     .to_ser = to_ser,
     .to_ser_ref = to_ser_ref,
     .to_ser_unref = to_ser_unref,
-    .to_sample = to_sample,
+    .to_sample = frame_type::to_sample,
     .to_untyped = to_untyped,
-    .untyped_to_sample = untyped_to_sample,
+    .untyped_to_sample = frame_type::untyped_to_sample,
     .free = serdata_free,
     .print = print,
-    .get_keyhash = get_keyhash,
+    .get_keyhash = frame_type::get_keyhash,
 #ifdef DDS_HAS_SHM
     .get_sample_size = nullptr,
     .from_iox_buffer = nullptr,
 #endif
 };
 
-// -- the sertype's operations ----------------------------------------------------------
-
-void sertype_free(ddsi_sertype* type) {
-  ddsi_sertype_fini(type);
-  delete type;
-}
-void zero_samples(const ddsi_sertype*, void*, size_t) {}
-void realloc_samples(void** ptrs, const ddsi_sertype*, void*, size_t, size_t count) {
-  for (size_t i = 0; i < count; ++i) ptrs[i] = nullptr;
-}
-void free_samples(const ddsi_sertype*, void**, size_t, dds_free_op_t) {}
-bool equal(const ddsi_sertype*, const ddsi_sertype*) { return true; }  // same ops and name: the same type
-uint32_t hash(const ddsi_sertype*) { return 0; }
-
-const ddsi_sertype_ops kSertypeOps = {
-    .version = ddsi_sertype_v0,
-    .arg = nullptr,
-    .free = sertype_free,
-    .zero_samples = zero_samples,
-    .realloc_samples = realloc_samples,
-    .free_samples = free_samples,
-    .equal = equal,
-    .hash = hash,
-    .type_id = nullptr,
-    .type_map = nullptr,
-    .type_info = nullptr,
-    .derive_sertype = nullptr,
-    .get_serialized_size = nullptr,
-    .serialize_into = nullptr,
-};
-
 }  // namespace
 
 dds_entity_t create_reader_topic(dds_entity_t participant, const std::string& name) {
-  auto* type = new ddsi_sertype{};
-  ddsi_sertype_init(type, kTypeName, &kSertypeOps, &kSerdataOps, true);
-  type->allowed_data_representation = DDS_DATA_REPRESENTATION_FLAG_XCDR1 | DDS_DATA_REPRESENTATION_FLAG_XCDR2;
-  const dds_entity_t topic = dds_create_topic_sertype(participant, name.c_str(), &type, nullptr, nullptr, nullptr);
-  if (topic < 0) ddsi_sertype_unref(type);
-  return topic;
+  return frame_type::create_topic(participant, name, &kSerdataOps,
+                                  DDS_DATA_REPRESENTATION_FLAG_XCDR1 | DDS_DATA_REPRESENTATION_FLAG_XCDR2);
 }
 
 ReceivedBytes::ReceivedBytes(const ddsi_serdata* sample) : data_(of(sample)) {
