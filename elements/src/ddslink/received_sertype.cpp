@@ -118,17 +118,16 @@ std::size_t walk(const nn_rdata* fragment, std::size_t size, Visit&& visit) {
 // Called by Cyclone (a receive or delivery thread) with a complete sample's fragments.
 ddsi_serdata* from_ser(const ddsi_sertype* type, ddsi_serdata_kind kind, const nn_rdata* fragchain, size_t size) {
   if (kind != SDK_DATA) return key_only(type, kind);
-  const bool hold = fragchain->nextfrag != nullptr && size >= kHeldFromBytes;
-  if (!hold) {
+  std::size_t covered = 0;
+  const std::size_t count = walk(fragchain, size, [&](const Piece& p) { covered = p.offset + p.size; });
+  if (covered != size) return nullptr;  // Cyclone passes complete samples only
+  if (count == 1 || size < kHeldFromBytes) {
     ReceivedSerdata* d = allocate_copy(type, kind, size);
     if (!d) return nullptr;
     std::byte* out = copy_area(d);
     walk(fragchain, size, [&](const Piece& p) { std::memcpy(out + p.offset, p.data, p.size); });
     return &d->c;
   }
-  std::size_t covered = 0;
-  const std::size_t count = walk(fragchain, size, [&](const Piece& p) { covered = p.offset + p.size; });
-  if (covered != size) return nullptr;
   ReceivedSerdata* d = allocate(type, kind, count, 0);
   if (!d) return nullptr;
   d->size = size;
