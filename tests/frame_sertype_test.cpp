@@ -11,11 +11,13 @@
 #include <sgn/frame.hpp>
 #include <sgn/schemas/bytes.capnp.h>
 
+#include <array>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <cstring>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -155,6 +157,12 @@ TEST(FrameSertypeHelper, ReadsTheFramesOfTheTestBelow) {
         } else {
           EXPECT_EQ(bytes.pieces(), 1u) << "frame " << i + 1;
         }
+        // Its start in one span, as dds-source reads the fields: in place (no scratch used).
+        std::array<std::byte, 1024> scratch{};
+        const std::span<const std::byte> head = bytes.prefix(scratch);
+        EXPECT_GE(head.size(), std::min(got.size(), scratch.size())) << "frame " << i + 1;
+        EXPECT_NE(head.data(), scratch.data()) << "frame " << i + 1;
+        EXPECT_EQ(std::memcmp(head.data(), got.data(), head.size()), 0) << "frame " << i + 1;
         std::vector<std::byte> copied(bytes.size());
         bytes.copy(0, copied.size(), copied.data());
         EXPECT_EQ(copied, got) << "frame " << i + 1;

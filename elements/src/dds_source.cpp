@@ -239,13 +239,8 @@ void DdsSource::deliver(PollContext& ctx, std::size_t i) {
   // if a configuration made fragments smaller than 1 KiB); its payload may lie in many
   // fragments, held as Cyclone received them.
   const dds::ReceivedBytes bytes(link.taken.data[i]);
-  std::array<std::byte, 1024> head_copy;
-  std::span<const std::byte> head = bytes.first_piece();
-  if (head.size() < std::min(bytes.size(), head_copy.size())) {
-    const std::size_t n = std::min(bytes.size(), head_copy.size());
-    bytes.copy(0, n, head_copy.data());
-    head = std::span<const std::byte>(head_copy.data(), n);
-  }
+  std::array<std::byte, 1024> scratch;
+  const std::span<const std::byte> head = bytes.prefix(scratch);
   dds::SampleView sample;
   try {
     sample = dds::read_sample(head.data(), bytes.size(), head.size());

@@ -32,11 +32,6 @@ const SchemaType& data_schema(const ElementArgs& args, const std::string& name);
 /// An error of a DDS call, naming the element, the topic, the call and Cyclone's code.
 [[noreturn]] void throw_dds(std::string_view element, std::string_view topic, std::string_view call, dds_return_t rc);
 
-/// A participant of this process in DDS domain `domain` and the link's topic. Cyclone
-/// allows one configuration of a domain per process: elements of one process that use
-/// the same domain share it (refcounted), and must give the same `config`.
-/// `config` is "" ($CYCLONEDDS_URI, or Cyclone's defaults), an XML snippet
-/// (starting with '<') or the path of an XML file.
 /// The sertype of a Participant's topic.
 enum class TopicType {
   Idl,      ///< Cyclone's serializer of sgn_dds::Frame (sgn_frame.idl): samples of that C struct
@@ -44,6 +39,11 @@ enum class TopicType {
   Reading,  ///< dds-source's: a reader of samples that keep their fragments (received_sertype.hpp)
 };
 
+/// A participant of this process in DDS domain `domain` and the link's topic. Cyclone
+/// allows one configuration of a domain per process: elements of one process that use
+/// the same domain share it (refcounted), and must give the same `config`.
+/// `config` is "" ($CYCLONEDDS_URI, or Cyclone's defaults), an XML snippet
+/// (starting with '<') or the path of an XML file.
 class Participant {
  public:
   Participant(std::string element, int domain, const std::string& config, const std::string& topic,

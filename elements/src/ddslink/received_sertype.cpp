@@ -235,9 +235,12 @@ dds_entity_t create_reader_topic(dds_entity_t participant, const std::string& na
 ReceivedBytes::ReceivedBytes(const ddsi_serdata* sample) : data_(of(sample)) {
   if (sample->ops != &kSerdataOps) throw std::logic_error("ReceivedBytes of a sample not taken from a reader topic");
 }
-std::span<const std::byte> ReceivedBytes::first_piece() const noexcept {
+std::span<const std::byte> ReceivedBytes::prefix(std::span<std::byte> scratch) const noexcept {
   const auto& d = *static_cast<const ReceivedSerdata*>(data_);
-  return d.count ? std::span<const std::byte>(d.pieces[0].data, d.pieces[0].size) : std::span<const std::byte>();
+  const std::size_t n = std::min(d.size, scratch.size());
+  if (d.count > 0 && d.pieces[0].size >= n) return {d.pieces[0].data, d.pieces[0].size};
+  copy_range(d, 0, n, scratch.data());
+  return scratch.first(n);
 }
 std::size_t ReceivedBytes::size() const noexcept { return static_cast<const ReceivedSerdata*>(data_)->size; }
 std::size_t ReceivedBytes::pieces() const noexcept { return static_cast<const ReceivedSerdata*>(data_)->count; }

@@ -35,9 +35,10 @@ class ReceivedBytes {
   std::size_t size() const noexcept;
   /// Copies bytes [offset, offset + n) to `out`; the range must lie within size().
   void copy(std::size_t offset, std::size_t n, std::byte* out) const noexcept;
-  /// The bytes at the start that lie in one piece (the CDR header and the fields, as a
-  /// fragment holds at least 1 KiB).
-  std::span<const std::byte> first_piece() const noexcept;
+  /// At least the first min(size(), scratch.size()) bytes in one span: where they lie
+  /// when the first piece holds them (it always did with Cyclone's fragment sizes), else
+  /// copied into `scratch`. For reading the fields before the payload.
+  std::span<const std::byte> prefix(std::span<std::byte> scratch) const noexcept;
   /// Pieces that arrived as they were sent (for tests: 1 when copied whole).
   std::size_t pieces() const noexcept;
 
