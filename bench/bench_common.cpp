@@ -45,6 +45,13 @@ double cpu_self() noexcept {
   return seconds_of(ru.ru_utime) + seconds_of(ru.ru_stime);
 }
 
+void pin_this_thread(int cpu) noexcept {
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  pthread_setaffinity_np(pthread_self(), sizeof one, &one);
+}
+
 double cache_line_handoff_ns() {
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
@@ -54,25 +61,19 @@ double cache_line_handoff_ns() {
     if (CPU_ISSET(cpu, &allowed)) cpus[found++] = cpu;
   }
   if (cpus[1] < 0) return 0;
-  auto pin = [](int cpu) {
-    cpu_set_t one;
-    CPU_ZERO(&one);
-    CPU_SET(cpu, &one);
-    pthread_setaffinity_np(pthread_self(), sizeof one, &one);
-  };
   constexpr std::uint32_t kRoundTrips = 20'000;  // ~10 ms a round at 250 ns a handoff
   alignas(64) std::atomic<std::uint32_t> line{0};
   std::vector<double> rounds;
   // The line counts handoffs across all rounds: odd values from ping, even from echo.
   std::thread echo([&] {
-    pin(cpus[1]);
+    pin_this_thread(cpus[1]);
     for (std::uint32_t i = 0; i < 5 * kRoundTrips; ++i) {
       while (line.load(std::memory_order_acquire) != 2 * i + 1) __builtin_ia32_pause();
       line.store(2 * i + 2, std::memory_order_release);
     }
   });
   std::thread ping([&] {
-    pin(cpus[0]);
+    pin_this_thread(cpus[0]);
     for (std::uint32_t round = 0, i = 0; round < 5; ++round) {
       const std::int64_t start = now_ns();
       for (std::uint32_t end = i + kRoundTrips; i < end; ++i) {

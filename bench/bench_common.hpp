@@ -39,6 +39,8 @@ extern std::string g_self;
 std::int64_t now_ns() noexcept;
 /// CPU seconds (user + system) of this process, all threads.
 double cpu_self() noexcept;
+/// Runs the calling thread on `cpu` only.
+void pin_this_thread(int cpu) noexcept;
 /// One-way cache-line handoff between the first two CPUs this process may run on, in ns
 /// (two pinned threads pass a line back and forth; the median of 5 rounds): what every
 /// cross-thread transfer of a frame pays. 0 with fewer than two CPUs.

@@ -12,8 +12,6 @@
 #include <sgn/latency_histogram.hpp>
 #include <sgn/registry.hpp>
 #include <sgn/schemas/bytes.capnp.h>
-#include <pthread.h>
-#include <sched.h>
 #include <time.h>
 
 #include <chrono>
@@ -40,10 +38,7 @@ void pin_from_env(int which) {
   if (!pins || !*pins) return;
   int cpu[2] = {-1, -1};
   if (std::sscanf(pins, "%d,%d", &cpu[0], &cpu[1]) != 2 || cpu[which] < 0) return;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  CPU_SET(cpu[which], &set);
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+  pin_this_thread(cpu[which]);
 }
 
 /// What a bench element records, and writes to its report file at the end. Throughput
