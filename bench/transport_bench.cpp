@@ -34,6 +34,7 @@
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -584,8 +585,12 @@ void register_transport_benchmarks() {
 // frame). Under load: 5,000 frames/s; idle: 10 frames/s.
 //   sgn-process       the default: a short spin, then a futex sleep
 //   sgn-process-spin  the receiving element with spin_us=kLinkSpinUs (low-latency mode)
-//   raw-iox-spin      an iceoryx subscriber that never sleeps (2,000 pauses, then
-//                     sched_yield in a loop): the floor of a spinning receiver
+//   raw-iox-spin      an iceoryx subscriber that never sleeps (pausing between looks,
+//                     yielding once per millisecond as sgn's spin does): the floor of a
+//                     spinning receiver
+// The cache-line handoff between the CPUs is measured before each run under load: the
+// host moves this guest's vCPUs between placements that set every cross-core transfer
+// (bench/ANALYSIS.md).
 
 namespace bench {
 
@@ -597,8 +602,20 @@ int raw_iox_paced_helper(const std::vector<std::string>& args) {
   std::int64_t first_ns = 0, last_ns = 0;
   double cpu_first = 0, cpu_last = 0;
   std::uint64_t frames = 0;
+  std::int64_t next_yield = now_ns() + 1'000'000;
+  const auto take = [&]() -> const void* {
+    for (int looks = 1;; ++looks) {
+      auto r = data.take();
+      if (!r.has_error()) return r.value();
+      __builtin_ia32_pause();
+      if (looks % 64 == 0 && now_ns() >= next_yield) {
+        std::this_thread::yield();
+        next_yield = now_ns() + 1'000'000;
+      }
+    }
+  };
   for (;;) {
-    const void* p = raw_take(data);
+    const void* p = take();
     const std::int64_t arrived = now_ns();
     WireHeader h;
     std::memcpy(&h, p, sizeof h);
@@ -623,7 +640,10 @@ int raw_iox_paced_helper(const std::vector<std::string>& args) {
 
 namespace {
 
-constexpr std::int64_t kLinkSpinUs = 1000;  // longer than the gap between frames under load (200 us)
+// Longer than the gap between frames under load (200 us) and than the sender's stalls on
+// these guests (the kernel's DAMON thread takes the CPU for 1-3 ms every 512 ms): the
+// receiver rides through them instead of sleeping and paying a wake-up (ANALYSIS.md).
+constexpr std::int64_t kLinkSpinUs = 5000;
 struct Pace {
   const char* name;
   std::int64_t interval_us;
@@ -675,11 +695,13 @@ void register_link_latency_benchmarks() {
                                      for (auto _ : state) {
                                        try {
                                          const std::int64_t spin = transport == "sgn-process-spin" ? kLinkSpinUs : 0;
-                                         const Measured m =
+                                         const double handoff = std::string_view(pace.name) == "load" ? cache_line_handoff_ns() : 0;
+                                         Measured m =
                                              transport == "raw-iox-spin"
                                                  ? raw_iox_paced(interval, frames)
                                                  : run_sgn(sgn::Placement::Process, false, 1024, false, frames,
                                                            interval, spin);
+                                         m.handoff_ns = handoff;
                                          publish(state, m);
                                          state.counters["receiver_cpu_pct"] = m.receiver_cpu_pct;
                                          state.counters["spin_us"] = static_cast<double>(spin);

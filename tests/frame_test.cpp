@@ -9,6 +9,7 @@
 #include <span>
 #include <thread>
 
+#include "frames/frame_access.hpp"
 #include "frames/heap_frame_pool.hpp"
 
 namespace sgn {
@@ -167,6 +168,28 @@ TEST(Frame, BuffersComeBackFromOtherThreads) {
   std::vector<Frame> again;
   for (int i = 0; i < 32; ++i) again.push_back(pool->loan(64, "src:out").finish());
   EXPECT_EQ(pool->pooled(), 0u) << "all 32 reused";
+}
+
+// A small pooled buffer's payload starts on the third cache line of its storage: the
+// thread-mode channel asks for that line with the header's (SpscChannel::try_pop).
+// From 64 KiB up the payload is an allocation of its own. Both start zeroed.
+TEST(Frame, ASmallBuffersPayloadFollowsItsHeaderInOneAllocation) {
+  auto pool = HeapFramePool::create(4);
+  for (const std::size_t bytes : {std::size_t{16}, std::size_t{1000}, std::size_t{60000}, std::size_t{70000}}) {
+    const Frame frame = pool->loan(bytes, "src:out").finish();
+    const auto* storage = reinterpret_cast<const std::byte*>(detail::FrameAccess::storage(frame));
+    if (bytes < 64 * 1024) {
+      EXPECT_EQ(frame.payload(), storage + 128) << bytes << " bytes";
+      EXPECT_EQ(reinterpret_cast<std::uintptr_t>(frame.payload()) % 64, 0u) << bytes << " bytes";
+    } else {
+      EXPECT_NE(frame.payload(), storage + 128) << bytes << " bytes";
+    }
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(frame.payload()) % 8, 0u) << bytes << " bytes";
+    const std::byte* payload = frame.payload();
+    EXPECT_TRUE(std::all_of(payload + frame.header().message_bytes, payload + frame.capacity(),
+                            [](std::byte b) { return b == std::byte{0}; }))
+        << bytes << " bytes";
+  }
 }
 
 // Cap'n Proto assumes zeroed space. A buffer reused after a big message must come

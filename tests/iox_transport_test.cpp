@@ -105,6 +105,36 @@ TEST_F(IoxTransportTest, CreditsBoundTheFramesInFlight) {
   EXPECT_TRUE(output_->has_space()) << "taking one returns a credit";
 }
 
+TEST_F(IoxTransportTest, APopWakesTheProducerOnlyWhenItFoundTheLinkFull) {
+  connect(2);
+  Waker& producer = block_.waker(0);
+  const auto push = [&] {
+    Frame frame = bytes_frame(output_->loan(64, "test:out"), 8, 'w');
+    ASSERT_TRUE(output_->try_push(frame));
+  };
+  {
+    Waker::Ticket ticket = producer.prepare_wait();  // the producer waits for something else (a due time)
+    push();
+    { const Frame got = take(); }
+    EXPECT_FALSE(ticket.wait(0ns, Waker::Spin{})) << "a pop with room to spare wakes nobody";
+  }
+  push();
+  push();
+  ASSERT_FALSE(output_->has_space()) << "two frames ahead fill a window of two";
+  {
+    Waker::Ticket ticket = producer.prepare_wait();
+    ASSERT_FALSE(output_->has_space()) << "the producer looks again after announcing itself, as a step loop does";
+    { const Frame got = take(); }
+    EXPECT_TRUE(ticket.wait(0ns, Waker::Spin{})) << "the pop that makes room wakes the producer that waits for it";
+  }
+  EXPECT_TRUE(output_->has_space());
+  {
+    Waker::Ticket ticket = producer.prepare_wait();
+    { const Frame got = take(); }
+    EXPECT_FALSE(ticket.wait(0ns, Waker::Spin{})) << "the request is answered once";
+  }
+}
+
 TEST_F(IoxTransportTest, AFrameLargerThanTheLargestChunkIsRefusedBeforeAnyLoan) {
   connect(4);
   const std::size_t largest = ProcessRuntime::instance().mempools().largest_payload();

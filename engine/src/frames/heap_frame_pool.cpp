@@ -67,14 +67,30 @@ struct HeapFramePool::Core {
 // one line of it between the cores, not two.
 class alignas(64) HeapFramePool::Storage final : public FrameStorage {
  public:
-  Storage(Core& core, std::size_t capacity)
-      : data_(allocate_zeroed(capacity)), capacity_(capacity), core_(core) {
-    if (!data_) throw std::bad_alloc();
+  /// Below this a buffer's payload follows its two lines in the same allocation, from the
+  /// third line on: a consumer on another core asks for the header's line and the
+  /// payload's first together (SpscChannel's prefetch) instead of finding the payload
+  /// pointer first, and a buffer is one allocation (bench/ANALYSIS.md).
+  static constexpr std::size_t kInlineBelow = 64 * 1024;
+  static Storage* make(Core& core, std::size_t capacity) {
+    const bool in_line = capacity < kInlineBelow;
+    void* memory = ::operator new(sizeof(Storage) + (in_line ? capacity : 0), std::align_val_t{alignof(Storage)});
+    std::byte* data = in_line ? static_cast<std::byte*>(memory) + sizeof(Storage) : allocate_zeroed(capacity);
+    if (!data) {
+      ::operator delete(memory, std::align_val_t{alignof(Storage)});
+      throw std::bad_alloc();
+    }
+    if (in_line) std::memset(data, 0, capacity);
+    return new (memory) Storage(core, capacity, data, in_line);
+  }
+  Storage(Core& core, std::size_t capacity, std::byte* data, bool in_line)
+      : data_(data), capacity_(capacity), core_(core), inline_(in_line) {
     core_.refs.fetch_add(1, std::memory_order_relaxed);
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Winvalid-offsetof"
     static_assert(offsetof(Storage, data_) + sizeof data_ <= 64, "what a consumer reads fits the first line");
 #pragma GCC diagnostic pop
+    static_assert(sizeof(Storage) == 128, "an inline payload starts on the third line");
   }
 
   FrameHeader& header() noexcept override { return header_; }
@@ -103,13 +119,16 @@ class alignas(64) HeapFramePool::Storage final : public FrameStorage {
 
   static void destroy(Storage* storage) noexcept {
     Core& core = storage->core_;
-    delete storage;
+    storage->~Storage();
+    ::operator delete(storage, std::align_val_t{alignof(Storage)});
     core.unref();
   }
 
  private:
   static constexpr std::uint32_t kAllDirty = UINT32_MAX;  // past 32 GiB of words: the whole buffer
-  ~Storage() override { release_buffer(data_, capacity_); }
+  ~Storage() override {
+    if (!inline_) release_buffer(data_, capacity_);
+  }
 
   void recycle() noexcept override {
     if (core_.max_pooled == 0) return destroy(this);
@@ -127,6 +146,7 @@ class alignas(64) HeapFramePool::Storage final : public FrameStorage {
   // Second line: set once.
   std::size_t capacity_;
   Core& core_;
+  bool inline_;  // the payload is part of this allocation (make())
 };
 
 HeapFramePool::HeapFramePool(std::size_t max_pooled) : core_(new Core(max_pooled)) {}
@@ -180,7 +200,7 @@ FrameWriter HeapFramePool::loan(std::size_t message_bytes, const std::string& wh
   if (storage) {
     storage->reuse();
   } else {
-    storage = new Storage(core, round_capacity(message_bytes));
+    storage = Storage::make(core, round_capacity(message_bytes));
   }
   return FrameAccess::writer(storage, what);
 }

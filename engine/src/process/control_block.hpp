@@ -22,6 +22,10 @@ struct alignas(64) LinkCounters {
   std::atomic<std::uint64_t> data_published{0};  // data frames only (accounting)
   alignas(64) std::atomic<std::uint64_t> consumed{0};
   std::atomic<std::uint64_t> data_consumed{0};
+  // Set by the producer when it found the link full; the consumer's next pop clears it
+  // and wakes the producer. On a line of its own: the consumer reads it on every pop,
+  // the producer writes it only when it has to wait.
+  alignas(64) std::atomic<std::uint32_t> room_wanted{0};
 };
 
 /// Frames an output forwards by reference at once (see IoxOutput): each slot counts

@@ -148,7 +148,8 @@ IoxOutput::IoxOutput(const Topic& topic, const ControlBlock& block, std::vector<
       window_(queue_maxsize),
       mempools_(mempools),
       publishers_(std::max<std::size_t>(publishers, 1)),
-      stopped_(std::move(stopped)) {}
+      stopped_(std::move(stopped)),
+      consumed_seen_(links_.size(), 0) {}
 
 IoxOutput::~IoxOutput() = default;
 
@@ -217,11 +218,19 @@ bool IoxOutput::slots_full() const noexcept {
 
 bool IoxOutput::has_space() const noexcept {
   if (slots_full()) return false;
-  for (const Link& link : links_) {
-    const LinkCounters& c = block_.link(link.counter);
-    if (c.published.load(std::memory_order_relaxed) - c.consumed.load(std::memory_order_acquire) >= window_) {
-      return false;
-    }
+  for (std::size_t i = 0; i < links_.size(); ++i) {
+    LinkCounters& c = block_.link(links_[i].counter);
+    const std::uint64_t published = c.published.load(std::memory_order_relaxed);
+    std::uint64_t& seen = consumed_seen_[i];
+    // Room known from an earlier look costs no read of the line the consumer writes.
+    if (published - seen < window_) continue;
+    seen = c.consumed.load(std::memory_order_acquire);
+    if (published - seen < window_) continue;
+    // Full: ask the consumer's next pop for a wake-up, then look once more. Either this
+    // look sees a pop made meanwhile, or that pop sees the request (both seq_cst).
+    c.room_wanted.store(1, std::memory_order_seq_cst);
+    seen = c.consumed.load(std::memory_order_seq_cst);
+    if (published - seen >= window_) return false;
   }
   return true;
 }
@@ -443,8 +452,14 @@ bool IoxInput::try_pop(Frame& out) {
   }
   LinkCounters& counters = block_.link(counter_);
   if ((out.header().flags & (kFrameEos | kFrameGap)) == 0) NodeCounters::add(counters.data_consumed);
-  counters.consumed.fetch_add(1, std::memory_order_release);
-  producer_->notify();
+  counters.consumed.fetch_add(1, std::memory_order_seq_cst);
+  // Only a producer that found the link full waits for this pop: waking it on every
+  // pop would move its waker's line across the cores (and often make a futex call)
+  // per frame. The RMW above orders this load after the pop (see has_space()).
+  if (counters.room_wanted.load(std::memory_order_seq_cst) != 0) {
+    counters.room_wanted.store(0, std::memory_order_relaxed);
+    producer_->notify();
+  }
   return true;
 }
 

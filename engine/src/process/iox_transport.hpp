@@ -88,6 +88,7 @@ class IoxOutput final : public FrameAllocator, public FrameSender {
   mutable std::vector<Frame> forwarded_;  // by slot; empty: free
   mutable std::size_t forwards_held_ = 0;
   mutable std::int64_t slots_full_since_ns_ = 0;  // 0: not full
+  mutable std::vector<std::uint64_t> consumed_seen_;  // by link: its consumed count when last read
 };
 
 /// The consumer side of one input pad.

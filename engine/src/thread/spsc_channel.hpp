@@ -21,7 +21,7 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
   ~SpscChannel() override;
 
   bool try_push(Frame& frame) override;
-  bool has_space() const noexcept override;
+  bool has_space() const noexcept override;  // the producer's call, as try_push
   bool try_pop(Frame& out) override;
   std::size_t size() const noexcept override;
   void close() noexcept override;
@@ -82,8 +82,8 @@ class SpscChannel final : public FrameSender, public FrameReceiver {
   bool defer_producer_wake_ = false;                 // consumer's (defer_producer_wakes)
   bool producer_wake_owed_ = false;                  // consumer's: a deferred pop since the last flush
   alignas(kLine) std::atomic<std::size_t> tail_{0};  // next to push (producer writes)
-  std::size_t cached_head_ = 0;                      // producer's view of head_
-  std::size_t cached_popped_bytes_ = 0;              // producer's view of popped_bytes_
+  mutable std::size_t cached_head_ = 0;              // producer's view of head_
+  mutable std::size_t cached_popped_bytes_ = 0;      // producer's view of popped_bytes_
   std::size_t pushed_bytes_ = 0;                     // producer's
   bool defer_consumer_wake_ = false;                 // producer's (defer_consumer_wakes)
   bool consumer_wake_owed_ = false;                  // producer's: a deferred push since the last flush
