@@ -83,16 +83,6 @@ class alignas(64) HeapFramePool::Storage final : public FrameStorage {
     if (in_line) std::memset(data, 0, capacity);
     return new (memory) Storage(core, capacity, data, in_line);
   }
-  Storage(Core& core, std::size_t capacity, std::byte* data, bool in_line)
-      : data_(data), capacity_(capacity), core_(core), inline_(in_line) {
-    core_.refs.fetch_add(1, std::memory_order_relaxed);
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Winvalid-offsetof"
-    static_assert(offsetof(Storage, data_) + sizeof data_ <= 64, "what a consumer reads fits the first line");
-#pragma GCC diagnostic pop
-    static_assert(sizeof(Storage) == 128, "an inline payload starts on the third line");
-  }
-
   FrameHeader& header() noexcept override { return header_; }
   std::byte* payload() noexcept override { return data_; }
   std::size_t capacity() const noexcept override { return capacity_; }
@@ -126,6 +116,17 @@ class alignas(64) HeapFramePool::Storage final : public FrameStorage {
 
  private:
   static constexpr std::uint32_t kAllDirty = UINT32_MAX;  // past 32 GiB of words: the whole buffer
+  // Only make() builds one: destroy() frees what make() allocated.
+  Storage(Core& core, std::size_t capacity, std::byte* data, bool in_line)
+      : data_(data), capacity_(capacity), core_(core), inline_(in_line) {
+    core_.refs.fetch_add(1, std::memory_order_relaxed);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+    static_assert(offsetof(Storage, data_) + sizeof data_ <= 64, "what a consumer reads fits the first line");
+#pragma GCC diagnostic pop
+    static_assert(sizeof(Storage) == 128, "an inline payload starts on the third line");
+  }
+
   ~Storage() override {
     if (!inline_) release_buffer(data_, capacity_);
   }

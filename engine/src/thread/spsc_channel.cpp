@@ -45,12 +45,8 @@ bool SpscChannel::has_space() const noexcept {
 }
 
 bool SpscChannel::try_push(Frame& frame) {
+  if (!has_space()) return false;
   const std::size_t tail = tail_.load(std::memory_order_relaxed);
-  if (!room(tail, cached_head_, cached_popped_bytes_)) {
-    cached_head_ = head_.load(std::memory_order_acquire);
-    cached_popped_bytes_ = popped_bytes_.load(std::memory_order_relaxed);
-    if (!room(tail, cached_head_, cached_popped_bytes_)) return false;
-  }
   if (max_bytes_ != 0) pushed_bytes_ += frame.capacity();
   slots_[tail & mask_] = FrameAccess::release(frame);
   tail_.store(tail + 1, std::memory_order_release);
