@@ -300,6 +300,47 @@ TEST(ForwardingProcessTest, AStopReachesAWorkerWaitingForADryPool) {
   EXPECT_TRUE(children_named("sgn-worker:").empty()) << "a worker process is left";
 }
 
+TEST(ForwardingProcessTest, AStopAfterTheForwarderEndedEndsItsWaitForItsReaders) {
+  // The forwarder forwards all 30 frames and EOS at once and ends; the slow reader has
+  // taken one or two when the stop comes (a second Ctrl+C just after the first one's
+  // drain reached the worker). The ended forwarder waits for its readers to release what
+  // it forwarded, which they never will now: the stop must end that wait too, not main's
+  // join timeout.
+  auto& record = test::SinkRecord::named("late-stop");
+  record.clear();
+  PipelineOptions options;
+  options.join_timeout = 5s;
+  Pipeline p(options);
+  p.add("test-count-source", "src", {{"count", "30"}})
+      .add("test-passthrough", "pass", {}, Placement::Process)
+      .add("test-check-sink", "sink", {{"record", "late-stop"}, {"sleep_us", "100000"}});
+  p.link("src", "pass").link("pass", "sink");
+  auto run = std::async(std::launch::async, [&] { return p.run(); });
+  ASSERT_TRUE(test::wait_until(
+      [&] {
+        std::lock_guard lock(record.mutex);
+        return record.sequences.size() >= 2;
+      },
+      20s))
+      << "no frames flow";
+  const auto start = test::Clock::now();
+  p.request_stop();
+  ASSERT_EQ(run.wait_for(20s), std::future_status::ready);
+  RunReport report;
+  try {
+    report = run.get();
+  } catch (const JoinTimeoutError& e) {
+    FAIL() << "the ended forwarder did not hear the stop: " << e.what();
+  }
+  EXPECT_LT(test::seconds_since(start), 2.5) << "the forwarder waited for readers that had stopped";
+  EXPECT_TRUE(report.stopped);
+  const ElementStats* pass = report.find("pass");
+  const ElementStats* sink = report.find("sink");
+  EXPECT_EQ(pass->frames_out, 30u) << "the forwarder had not ended before the stop";
+  EXPECT_EQ(pass->frames_out, sink->frames_in + sink->discarded);
+  EXPECT_TRUE(children_named("sgn-worker:").empty()) << "a worker process is left";
+}
+
 TEST(ForwardingProcessTest, AKilledReaderLeavesNoChunkPinnedAndTheForwarderEndsPromptly) {
   auto& record = test::SinkRecord::named("killed-reader");
   record.clear();

@@ -207,6 +207,32 @@ TEST_P(ThreadModeTest, StopBeforeAnyFrame) {
 INSTANTIATE_TEST_SUITE_P(Placements, ThreadModeTest, ::testing::Values(Placement::Main, Placement::Thread),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
+// Requests that come while run() is still registering its wakers (one per thread-placed
+// element) notify the ones registered so far; the run ends stopped.
+TEST(ThreadMode, StopRequestsWhileARunIsBuiltAreSafe) {
+  Registry registry;
+  test::register_test_elements(registry);
+  for (int round = 0; round < 10; ++round) {
+    Pipeline p(PipelineOptions{.registry = &registry});
+    p.add("test-count-source", "src", {{"count", "-1"}});
+    std::string previous = "src";
+    for (int i = 0; i < 40; ++i) {
+      const std::string name = "t" + std::to_string(i);
+      p.add("test-transform", name, {}, Placement::Thread).link(previous, name);
+      previous = name;
+    }
+    p.add("test-check-sink", "sink", {{"record", "asked-while-built"}}).link(previous, "sink");
+    std::atomic<bool> asking{true};
+    std::thread requester([&] {
+      while (asking.load()) p.request_stop();
+    });
+    const RunReport report = run_within(p, 20s);
+    asking.store(false);
+    requester.join();
+    EXPECT_TRUE(report.stopped) << "round " << round;
+  }
+}
+
 TEST(ThreadMode, JoinTimeoutNamesTheStuckElement) {
   Registry registry;
   test::register_test_elements(registry);

@@ -143,6 +143,14 @@ run_ctest() {
   local dir=$1 label=$2 log_file=$1/ctest-setup.log rc=0
   log "test: ctest in $dir/ ($label, -j$TEST_JOBS)"
   ctest --test-dir "$dir" --output-on-failure --no-tests=error -j "$TEST_JOBS" 2>&1 | tee "$log_file" || rc=$?
+  if ((rc != 0)); then
+    # Under -j a failed test's output sits among hundreds of lines: once more, together,
+    # next to the summary (what a CI page shows first).
+    log "test: what the failed tests printed ($label), from $log_file:"
+    awk '/^ *[0-9]+\/[0-9]+ Test +#[0-9]+:/ { show = ($0 ~ /\*\*\*|Not Run/ && $0 !~ /\*\*\*Skipped/) }
+         /^ +Start +[0-9]+:/ { show = 0 }
+         show' "$log_file" | head -n 400 || true
+  fi
 
   # "100% tests passed, 0 tests failed out of 12"
   local line failed total

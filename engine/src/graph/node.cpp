@@ -1,6 +1,7 @@
 #include "graph/node.hpp"
 
 #include <fmt/format.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "sgn/error.hpp"
@@ -8,11 +9,20 @@
 namespace sgn::detail {
 
 void RunControl::notify_all() noexcept {
-  for (Waker* w : all_wakers) w->notify();
-  if (wake_fd >= 0) {
+  all_wakers.notify_all();
+  notifying.fetch_add(1);  // before wake_fd is read: withdraw_wake_fd() waits for it
+  if (const int fd = wake_fd.load(); fd >= 0) {
     const std::uint64_t one = 1;
-    [[maybe_unused]] const ssize_t n = ::write(wake_fd, &one, sizeof one);
+    [[maybe_unused]] const ssize_t n = ::write(fd, &one, sizeof one);
   }
+  notifying.fetch_sub(1);
+}
+
+void RunControl::withdraw_wake_fd() noexcept {
+  if (wake_fd.exchange(-1) < 0) return;
+  // Either a notify_all() counted itself before this exchange, or it reads -1 (both
+  // seq_cst). One under way is a non-blocking write away from done.
+  while (notifying.load() != 0) sched_yield();
 }
 
 Node::Node(std::unique_ptr<Element> element, Placement placement, RunControl& control)

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/waker.hpp"
+#include "common/waker_list.hpp"
 #include "frames/frame_channel.hpp"
 #include "sgn/element.hpp"
 #include "sgn/latency_histogram.hpp"
@@ -44,11 +45,18 @@ struct RunControl {
   std::atomic<std::uint64_t> sink_bytes{0};
   alignas(kLine) Waker local_main_waker;
   alignas(kLine) Waker* main_waker = &local_main_waker;  // in process mode: the main process's shared waker
-  std::vector<Waker*> all_wakers;  // fixed before run starts; notified on requests
-  int wake_fd = -1;  // process mode: an eventfd that wakes the main process's supervisor thread
+  WakerList all_wakers;  // notified on requests; filled while the run is built
+  /// Process mode: an eventfd that wakes the main process's supervisor thread (-1: none).
+  /// Withdrawn with withdraw_wake_fd(), never by a plain store: a request may be writing to it.
+  std::atomic<int> wake_fd{-1};
+  std::atomic<int> notifying{0};  // notify_all() calls under way (withdraw_wake_fd)
   std::function<void()> poll_commands;  // a worker process reads its control topic here
-  /// Async-signal-safe: signal handlers and request_stop() call it.
+  /// Async-signal-safe: signal handlers and request_stop() call it, at any moment.
   void notify_all() noexcept;
+  /// Takes wake_fd away from notify_all(); returns once none can still write to it, so
+  /// that its owner may close it (else the number, reused by the next open(), could get
+  /// a stray write).
+  void withdraw_wake_fd() noexcept;
   /// A stop, or a failure: everything ends now.
   bool ending() const noexcept {
     return stop_requested.load(std::memory_order_relaxed) || failed.load(std::memory_order_relaxed);

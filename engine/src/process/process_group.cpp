@@ -82,7 +82,7 @@ ProcessGroup::ProcessGroup(std::vector<Node*> nodes, const std::vector<LinkPlan>
 
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw posix_error("eventfd", "process supervisor", errno);
-  control_.wake_fd = wake_fd_;
+  control_.wake_fd.store(wake_fd_);
 
   commands_ = std::make_unique<ControlTopic>(instance_, "command", ControlTopic::Role::Publish);
   status_ = std::make_unique<ControlTopic>(instance_, "status", ControlTopic::Role::Subscribe);
@@ -151,7 +151,7 @@ ProcessGroup::~ProcessGroup() {
     for (auto& in : inputs_) in->abandon();
     if (status_) status_->abandon();
   }
-  control_.wake_fd = -1;
+  control_.withdraw_wake_fd();
   if (wake_fd_ >= 0) ::close(wake_fd_);
 }
 

@@ -166,9 +166,9 @@ void connect(detail::PipelineGraph& impl, RunState& state, const std::vector<Lin
       state.pools.push_back(std::move(pool));
     }
   }
-  state.control.all_wakers.push_back(state.control.main_waker);
+  state.control.all_wakers.add(state.control.main_waker);
   for (auto& node : state.nodes) {
-    if (&node->waker() != state.control.main_waker) state.control.all_wakers.push_back(&node->waker());
+    if (&node->waker() != state.control.main_waker) state.control.all_wakers.add(&node->waker());
   }
 }
 

@@ -155,7 +155,7 @@ class WorkerProcess {
     }
     node_->share(&shared_);
     control_.main_waker = &node_->waker();
-    control_.all_wakers.push_back(&node_->waker());
+    control_.all_wakers.add(&node_->waker());
     const std::string& name = node_->name();
     const std::size_t queue = spec_.getQueueMaxsize();
     for (auto out : spec_.getOutputs()) {
@@ -269,10 +269,19 @@ class WorkerProcess {
     // chunks: they stay until their readers are done (a stopped reader drops its frames
     // too), unless a process of the run was killed (main marks the instance poisoned
     // when it reaps it: that reader never will), within a limit of its own.
-    for (auto& out : ports_.outputs) {
-      out->release_forwards(node_->waker(), [&] { return block_.poisoned(); },
-                            control_.stop_requested.load() ? kForwardReleaseLimitStopped : kForwardReleaseLimit);
-    }
+    // A stop may also come during this wait: main stopped after this worker had ended
+    // (a second Ctrl+C just after the first one's drain reached it); its readers will
+    // not take what they have not taken, so the wait ends as it would after a stop.
+    std::optional<std::chrono::steady_clock::time_point> stopped_since;
+    auto give_up = [&] {
+      if (block_.poisoned()) return true;
+      poll_commands();
+      if (!control_.stop_requested.load()) return false;
+      const auto now = std::chrono::steady_clock::now();
+      if (!stopped_since) stopped_since = now;
+      return now - *stopped_since >= kForwardReleaseLimitStopped;
+    };
+    for (auto& out : ports_.outputs) out->release_forwards(node_->waker(), give_up, kForwardReleaseLimit);
     node_.reset();  // frames go back to their subscribers before the ports go
     if (block_.poisoned()) {
       // A process of this run died inside iceoryx: unsubscribing from its ports (and
