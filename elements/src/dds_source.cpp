@@ -54,8 +54,10 @@ struct LostWriter {
 
 // A lapsed lease is acted on this long after this process heard of it, and only if the
 // writer is not back by then: a receiver that was paused or starved (its lease checks
-// run as it wakes, before the writer's next message is read) does not fail its run.
-std::int64_t grace_ns(double lease_s) { return static_cast<std::int64_t>(std::min(lease_s, 1.0) * 1e9); }
+// run as it wakes, before the writer's next message is read) does not fail its run. The
+// writer is back with its next message read, 2-60 ms here after a 1.5 s SIGSTOP (16
+// frames/s); a grace of the lease itself (0.3 s) once ran out on a loaded CI machine.
+constexpr std::int64_t kLapseGraceNs = 1'000'000'000;
 
 }  // namespace
 
@@ -163,16 +165,24 @@ struct DdsSource::Link {
     for (dds_instance_handle_t handle : appeared) writer_of(handle, element, topic, schema, log);
     for (const LostWriter& event : gone) {
       if (event.loss != Loss::Back) {
+        if (auto it = writers.find(event.handle); event.loss == Loss::Liveliness && it != writers.end()) {
+          log.debug("topic '{}': {} missed its {} s liveliness lease; lost unless it is back within {:.1f} s", topic,
+                    it->second.info.describe(), it->second.lease_s, static_cast<double>(kLapseGraceNs) / 1e9);
+        }
         lost_pending.push_back(event);
         continue;
       }
-      const auto before = lost_pending.size();
-      std::erase_if(lost_pending,
-                    [&](const LostWriter& l) { return l.handle == event.handle && l.loss == Loss::Liveliness; });
+      std::int64_t lapsed_at = 0;
+      std::erase_if(lost_pending, [&](const LostWriter& l) {
+        if (l.handle != event.handle || l.loss != Loss::Liveliness) return false;
+        lapsed_at = l.at_ns;
+        return true;
+      });
       auto it = writers.find(event.handle);
-      if (lost_pending.size() != before && it != writers.end()) {
-        log.warn("topic '{}': {} missed its {} s liveliness lease and is back", topic, it->second.info.describe(),
-                 it->second.lease_s);
+      if (lapsed_at != 0 && it != writers.end()) {
+        log.warn("topic '{}': {} missed its {} s liveliness lease and is back ({:.3f} s after the lapse was seen)",
+                 topic, it->second.info.describe(), it->second.lease_s,
+                 static_cast<double>(event.at_ns - lapsed_at) / 1e9);
       }
     }
   }
@@ -317,7 +327,7 @@ Poll DdsSource::poll(PollContext& ctx) {
     auto it = link.writers.find(lost.handle);
     if (it == link.writers.end() || it->second.ended) continue;
     if (lost.loss == Loss::Liveliness) {
-      const std::int64_t due = lost.at_ns + grace_ns(it->second.lease_s);
+      const std::int64_t due = lost.at_ns + kLapseGraceNs;
       if (monotonic_ns() < due) {
         waiting.push_back(lost);
         recheck_ns = recheck_ns == 0 ? due : std::min(recheck_ns, due);
