@@ -306,8 +306,7 @@ TEST(ForwardingProcessTest, AStopAfterTheForwarderEndedEndsItsWaitForItsReaders)
   // drain reached the worker). The ended forwarder waits for its readers to release what
   // it forwarded, which they never will now: the stop must end that wait too, not main's
   // join timeout.
-  auto& record = test::SinkRecord::named("late-stop");
-  record.clear();
+  auto& record = test::SinkRecord::fresh("late-stop");
   PipelineOptions options;
   options.join_timeout = 5s;
   Pipeline p(options);

@@ -14,12 +14,6 @@ namespace {
 using test::run_within;
 using test::SinkRecord;
 
-SinkRecord& fresh_record(const std::string& name) {
-  auto& record = SinkRecord::named(name);
-  record.clear();
-  return record;
-}
-
 std::vector<std::uint64_t> iota(std::uint64_t n) {
   std::vector<std::uint64_t> out(n);
   std::iota(out.begin(), out.end(), 0);
@@ -33,7 +27,7 @@ class PipelineTest : public ::testing::TestWithParam<Placement> {
 };
 
 TEST_P(PipelineTest, FramesFlowInOrderThroughATransform) {
-  auto& record = fresh_record("order");
+  auto& record = SinkRecord::fresh("order");
   Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "1000"}})
       .add("test-transform", "t", {}, GetParam())
@@ -58,7 +52,7 @@ TEST_P(PipelineTest, FramesFlowInOrderThroughATransform) {
 }
 
 TEST_P(PipelineTest, EosAndGapsFlowThroughTransformsInOrder) {
-  auto& record = fresh_record("gaps");
+  auto& record = SinkRecord::fresh("gaps");
   Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "20"}, {"gap_every", "3"}})
       .add("test-transform", "t1", {}, GetParam())
@@ -81,7 +75,7 @@ TEST_P(PipelineTest, EosAndGapsFlowThroughTransformsInOrder) {
 }
 
 TEST_P(PipelineTest, EmptyStreamIsJustEos) {
-  auto& record = fresh_record("empty");
+  auto& record = SinkRecord::fresh("empty");
   Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "0"}}, GetParam())
       .add("test-transform", "t", {}, GetParam())
@@ -94,8 +88,8 @@ TEST_P(PipelineTest, EmptyStreamIsJustEos) {
 }
 
 TEST_P(PipelineTest, FanOutGivesEverySinkEveryFrameSharingTheChunk) {
-  auto& a = fresh_record("fan-a");
-  auto& b = fresh_record("fan-b");
+  auto& a = SinkRecord::fresh("fan-a");
+  auto& b = SinkRecord::fresh("fan-b");
   Pipeline p(PipelineOptions{.queue_maxsize = 8, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "500"}, {"bytes", "1024"}})
       .add("test-check-sink", "a", {{"record", "fan-a"}}, GetParam())
@@ -115,7 +109,7 @@ TEST_P(PipelineTest, FanOutGivesEverySinkEveryFrameSharingTheChunk) {
 }
 
 TEST_P(PipelineTest, SinkEndingEarlyCountsTheRestAsDiscarded) {
-  auto& record = fresh_record("early");
+  auto& record = SinkRecord::fresh("early");
   Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "1000"}})
       .add("test-transform", "t", {}, GetParam())
@@ -135,7 +129,7 @@ TEST_P(PipelineTest, SinkEndingEarlyCountsTheRestAsDiscarded) {
 }
 
 TEST_P(PipelineTest, SinkEndingEarlyEndsAnUnboundedPipeline) {
-  auto& record = fresh_record("early-unbounded");
+  auto& record = SinkRecord::fresh("early-unbounded");
   Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}}, GetParam())
       .add("test-transform", "t", {}, GetParam())
@@ -153,8 +147,8 @@ TEST_P(PipelineTest, SinkEndingEarlyEndsAnUnboundedPipeline) {
 }
 
 TEST_P(PipelineTest, OneSinkEndingEarlyDoesNotStarveTheOther) {
-  auto& a = fresh_record("early-a");
-  auto& b = fresh_record("full-b");
+  auto& a = SinkRecord::fresh("early-a");
+  auto& b = SinkRecord::fresh("full-b");
   Pipeline p(PipelineOptions{.queue_maxsize = 4, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "300"}})
       .add("test-check-sink", "a", {{"record", "early-a"}, {"eos_after", "5"}}, GetParam())
@@ -167,7 +161,7 @@ TEST_P(PipelineTest, OneSinkEndingEarlyDoesNotStarveTheOther) {
 }
 
 TEST_P(PipelineTest, SamePipelineRunsTwice) {
-  auto& record = fresh_record("twice");
+  auto& record = SinkRecord::fresh("twice");
   Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "100"}}, GetParam())
       .add("test-transform", "t", {}, GetParam())
@@ -186,7 +180,7 @@ TEST_P(PipelineTest, SamePipelineRunsTwice) {
 TEST_P(PipelineTest, TwoPipelinesOneAfterTheOther) {
   for (int n = 0; n < 2; ++n) {
     const std::string name = "sequential-" + std::to_string(n);
-    auto& record = fresh_record(name);
+    auto& record = SinkRecord::fresh(name);
     Pipeline p(PipelineOptions{.registry = &registry_});
     p.add("test-count-source", "src", {{"count", std::to_string(50 + n)}})
         .add("test-transform", "t", {}, GetParam())
@@ -199,7 +193,7 @@ TEST_P(PipelineTest, TwoPipelinesOneAfterTheOther) {
 }
 
 TEST_P(PipelineTest, SmallQueuesStillDeliverEverything) {
-  auto& record = fresh_record("small-queue");
+  auto& record = SinkRecord::fresh("small-queue");
   Pipeline p(PipelineOptions{.queue_maxsize = 1, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "2000"}}, GetParam())
       .add("test-transform", "t", {}, GetParam())
@@ -220,7 +214,7 @@ TEST(Pipeline, AddTemplateRegistersIntoThePipelinesRegistry) {
   EXPECT_TRUE(registry.contains("test-count-source"));
   EXPECT_EQ(p.element_names(), (std::vector<std::string>{"src", "sink"}));
   EXPECT_EQ(p.placement("sink"), Placement::Main);
-  fresh_record("template");
+  SinkRecord::fresh("template");
   run_within(p);
   EXPECT_EQ(SinkRecord::named("template").sequences.size(), 3u);
 }

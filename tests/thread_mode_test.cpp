@@ -23,12 +23,6 @@ using test::run_within;
 using test::seconds_since;
 using test::SinkRecord;
 
-SinkRecord& fresh_record(const std::string& name) {
-  auto& record = SinkRecord::named(name);
-  record.clear();
-  return record;
-}
-
 std::size_t frames_seen(SinkRecord& record) {
   std::lock_guard lock(record.mutex);
   return record.sequences.size();
@@ -108,7 +102,7 @@ TEST_P(ThreadModeTest, ElementExceptionIsNamedNestedAndPrompt) {
 }
 
 TEST_P(ThreadModeTest, ExceptionDoesNotHangWhenMainWaitsOnTheDeadElement) {
-  auto& record = fresh_record("fail-2");
+  auto& record = SinkRecord::fresh("fail-2");
   Pipeline p(PipelineOptions{.queue_maxsize = 2, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}})
       .add("test-transform", "t", {{"throw_at", "5"}}, placement())
@@ -146,7 +140,7 @@ TEST_P(ThreadModeTest, SourceExceptionNamesItsOutputPadAndFrame) {
 }
 
 TEST_P(ThreadModeTest, ShutdownDrainsEveryFrameToEos) {
-  auto& record = fresh_record("drain");
+  auto& record = SinkRecord::fresh("drain");
   Pipeline p(PipelineOptions{.registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "500"}}, placement())
       .add("test-transform", "t", {}, placement())
@@ -169,7 +163,7 @@ TEST_P(ThreadModeTest, ShutdownDrainsEveryFrameToEos) {
 }
 
 TEST_P(ThreadModeTest, StopEndsPromptlyAndCountsWhatWasLeft) {
-  auto& record = fresh_record("stop");
+  auto& record = SinkRecord::fresh("stop");
   Pipeline p(PipelineOptions{.queue_maxsize = 16, .registry = &registry_});
   p.add("test-count-source", "src", {{"count", "-1"}}, placement())
       .add("test-transform", "t", {}, placement())
@@ -286,7 +280,7 @@ TEST(ThreadMode, ShutdownDrainOutlivingTheJoinTimeout) {
 TEST(ThreadMode, HundredThousandFramesThroughWorkersInOrder) {
   Registry registry;
   test::register_test_elements(registry);
-  auto& record = fresh_record("100k");
+  auto& record = SinkRecord::fresh("100k");
   Pipeline p(PipelineOptions{.registry = &registry});
   p.add("test-count-source", "src", {{"count", "100000"}})
       .add("test-transform", "t", {}, Placement::Thread)
@@ -374,7 +368,7 @@ TEST(ThreadMode, AChannelQueuesAtMostItsBytes) {
 TEST(ThreadMode, WorkerElementOwnsItsLoop) {
   Registry registry;
   test::register_test_elements(registry);
-  auto& record = fresh_record("worker");
+  auto& record = SinkRecord::fresh("worker");
   test::CountingWorker::last_count() = -1;
   Pipeline p(PipelineOptions{.queue_maxsize = 4, .registry = &registry});
   p.add("test-count-source", "src", {{"count", "1000"}, {"gap_every", "7"}})
@@ -396,7 +390,7 @@ TEST(ThreadMode, WorkerElementStopsAndDrains) {
   test::register_test_elements(registry);
   for (bool drain : {true, false}) {
     SCOPED_TRACE(drain ? "shutdown (drain)" : "stop");
-    auto& record = fresh_record("worker-stop");
+    auto& record = SinkRecord::fresh("worker-stop");
     Pipeline p(PipelineOptions{.queue_maxsize = 8, .registry = &registry});
     p.add("test-count-source", "src", {{"count", "-1"}, {"sleep_us", "200"}})
         .add("test-counting-worker", "w")
@@ -429,7 +423,7 @@ TEST(ThreadMode, WorkerElementStopsAndDrains) {
 TEST(ThreadMode, WorkerElementInPipelineRunTwice) {
   Registry registry;
   test::register_test_elements(registry);
-  auto& record = fresh_record("worker-twice");
+  auto& record = SinkRecord::fresh("worker-twice");
   Pipeline p(PipelineOptions{.registry = &registry});
   p.add("test-count-source", "src", {{"count", "300"}}, Placement::Thread)
       .add("test-counting-worker", "w")

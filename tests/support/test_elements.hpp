@@ -89,6 +89,12 @@ struct SinkRecord {
     if (!slot) slot = std::make_unique<SinkRecord>();
     return *slot;
   }
+  /// named(name), emptied: what a test that reads the record starts from.
+  static SinkRecord& fresh(const std::string& name) {
+    SinkRecord& record = named(name);
+    record.clear();
+    return record;
+  }
   void clear() {
     std::lock_guard lock(mutex);
     sequences.clear();

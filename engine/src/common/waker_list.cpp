@@ -18,7 +18,17 @@ void WakerList::add(Waker* waker) {
     used_in_last_ = 0;
   }
   last_->slots[used_in_last_++].store(waker, std::memory_order_release);
-  count_.fetch_add(1, std::memory_order_release);
+}
+
+std::size_t WakerList::size() const noexcept {
+  std::size_t n = 0;
+  for (const Block* block = &first_; block; block = block->next.load(std::memory_order_acquire)) {
+    for (const auto& slot : block->slots) {
+      if (!slot.load(std::memory_order_acquire)) return n;
+      ++n;
+    }
+  }
+  return n;
 }
 
 void WakerList::notify_all() const noexcept {

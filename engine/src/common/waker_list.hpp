@@ -25,7 +25,8 @@ class WakerList {
   void add(Waker* waker);
   /// Notifies every waker registered so far. Async-signal-safe; any thread.
   void notify_all() const noexcept;
-  std::size_t size() const noexcept { return count_.load(std::memory_order_acquire); }
+  /// Wakers registered so far (counted from the slots).
+  std::size_t size() const noexcept;
 
  private:
   static constexpr std::size_t kPerBlock = 16;
@@ -36,7 +37,6 @@ class WakerList {
   Block first_;
   Block* last_ = &first_;        // the registering thread's
   std::size_t used_in_last_ = 0;  // the registering thread's
-  std::atomic<std::size_t> count_{0};
 };
 
 }  // namespace sgn::detail
